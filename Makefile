@@ -26,9 +26,9 @@ DATA_built = $(foreach v,$(VERSIONS),$(EXTENSION)--$(v).sql) $(shell sh src/sqlg
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
-PG_CPPFLAGS = -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread
+PG_CPPFLAGS = -DMARKETIQ_VERSION='"$(CONTROL_VERSION)"' -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread
 PG_CFLAGS   = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Wendif-labels \
-              -Wformat-security -fno-strict-aliasing
+              -Wformat-security -fno-strict-aliasing -Werror=implicit-function-declaration
 SHLIB_LINK  = -lopenblas -lgsl -lm
 
 PG_CONFIG ?= pg_config
@@ -39,6 +39,7 @@ $(EXTENSION)--%.sql: src/sqlgen.sh $(SQL_PIECES)
 	sh src/sqlgen.sh script $* > $@
 
 $(OBJS): $(wildcard include/*.h)
+src/core/util.o: $(EXTENSION).control
 
 .PHONY: demo test devtest bench
 demo:

@@ -15,6 +15,11 @@
 #include "postgres.h"
 #include "fmgr.h"
 
+/* version of the C library, from marketiq.control (set by the Makefile) */
+#ifndef MARKETIQ_VERSION
+#define MARKETIQ_VERSION "unknown"
+#endif
+
 /* marketiq.max_model_bytes: the largest model value or aggregate state, in bytes */
 extern int	mq_max_model_bytes;
 

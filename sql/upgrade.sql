@@ -60,5 +60,10 @@ WHERE d.deptype = 'e' AND d.classid IN ('pg_proc'::regclass, 'pg_type'::regclass
                                                                   a.aggserialfn, a.aggdeserialfn))
 ORDER BY 1;
 
+-- the C library and the SQL objects are the same release
+SELECT split_part(marketiq.version(), ' ', 2) = extversion AS library_matches_sql,
+       marketiq.version() ~ '^marketiq [0-9.]+ \(OpenBLAS .*; GSL [0-9.]+\)$' AS version_format
+FROM pg_extension WHERE extname = 'marketiq';
+
 \c contrib_regression
 DROP DATABASE marketiq_upgrade;

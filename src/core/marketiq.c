@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "marketiq.h"
+#include "mq_util.h"
 
 PG_MODULE_MAGIC;
 
@@ -38,6 +39,14 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("marketiq.progress",
+							 "Report the steps of long marketiq work (iterations, passes) as NOTICE messages.",
+							 "When off they go to DEBUG1.",
+							 &mq_progress_enabled,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("marketiq");
 
 	mq_numeric_init();

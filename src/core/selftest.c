@@ -30,20 +30,9 @@
 #include "mq_hash.h"
 #include "mq_linalg.h"
 #include "mq_model.h"
+#include "mq_util.h"
 
 /* ------------------------------------------------------------ array helpers */
-
-/* A 1-D float8[] from n doubles. */
-static ArrayType *
-float8_array(const double *v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(v[i]);
-	return construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-}
 
 /* A p x p float8[][] from a column-major matrix. */
 static ArrayType *
@@ -132,7 +121,7 @@ mq_test_cholesky_solve(PG_FUNCTION_ARGS)
 				 errmsg("matrix \"a\" is not positive definite"),
 				 errdetail("The leading minor of order %d is not positive.", info)));
 	mq_cholesky_solve(a, p, b, 1);
-	PG_RETURN_ARRAYTYPE_P(float8_array(b, p));
+	PG_RETURN_ARRAYTYPE_P(mq_float8_array(b, p));
 }
 
 PG_FUNCTION_INFO_V1(mq_test_inverse);
@@ -170,7 +159,7 @@ mq_test_solve(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("matrix \"a\" is singular")));
-	PG_RETURN_ARRAYTYPE_P(float8_array(b, p));
+	PG_RETURN_ARRAYTYPE_P(mq_float8_array(b, p));
 }
 
 PG_FUNCTION_INFO_V1(mq_test_eigenvalues);
@@ -187,7 +176,7 @@ mq_test_eigenvalues(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("eigenvalue computation did not converge")));
-	PG_RETURN_ARRAYTYPE_P(float8_array(w, p));
+	PG_RETURN_ARRAYTYPE_P(mq_float8_array(w, p));
 }
 
 PG_FUNCTION_INFO_V1(mq_test_condition);
@@ -231,7 +220,7 @@ mq_test_lstsq(PG_FUNCTION_ARGS)
 	rank = mq_lstsq(x, n, p, y, -1.0, sv);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	values[0] = PointerGetDatum(float8_array(y, p));
+	values[0] = PointerGetDatum(mq_float8_array(y, p));
 	values[1] = Int32GetDatum(rank);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
