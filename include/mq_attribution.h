@@ -183,6 +183,13 @@ extern double mq_attr_value_arg(FunctionCallInfo fcinfo, int argno, double conve
 /* An interval as microseconds (months of 30 days, days of 24 hours), for half-lives and lookbacks. */
 extern double mq_interval_usecs(const Interval *iv);
 
+/*
+ * A state of a kind (markov, shapley) outside any aggregate, for the
+ * table-level report: a zeroed struct in a new child context of parent,
+ * initialised by the kind.  It is never used as an expanded datum.
+ */
+extern MqState *mq_attr_state_create(const MqKind *kind, MemoryContext parent);
+
 /* ------------------------------------------------------------------ Markov */
 
 /* symbols in transition keys besides channel ids (>= 0) */

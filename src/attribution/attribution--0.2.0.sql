@@ -191,3 +191,42 @@ AS 'MODULE_PATHNAME', 'mq_shapley_values'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION marketiq.shapley_values(marketiq.shapley, text) IS
 'per channel: Shapley value of the coalition game (count: conversions of the journeys within a coalition, closed form, any number of channels; rate: their conversion rate, up to 24 channels), its share, and the conversions and value credited';
+
+-- ------------------------------------------------------------------ touchpoint tables
+
+CREATE FUNCTION marketiq.journeys(
+    touchpoints regclass,
+    user_col name DEFAULT 'user_id',
+    ts_col name DEFAULT 'ts',
+    channel_col name DEFAULT 'channel',
+    conversion_col name DEFAULT 'converted',
+    value_col name DEFAULT 'revenue',
+    lookback interval DEFAULT '30 days')
+RETURNS TABLE (user_id text, journey int, channels text[], touch_ts timestamptz[],
+               conversion_ts timestamptz, converted boolean, value float8)
+AS 'MODULE_PATHNAME', 'mq_journeys'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION marketiq.journeys(regclass, name, name, name, name, name, interval) IS
+'the journeys of a touchpoint table, as attribution_report builds them: each user''s touches in time order up to and including each conversion, within the lookback window; touches after the last conversion form a non-converting journey';
+
+CREATE FUNCTION marketiq.attribution_report(
+    touchpoints regclass,
+    user_col name DEFAULT 'user_id',
+    ts_col name DEFAULT 'ts',
+    channel_col name DEFAULT 'channel',
+    conversion_col name DEFAULT 'converted',
+    value_col name DEFAULT 'revenue',
+    lookback interval DEFAULT '30 days',
+    models text[] DEFAULT NULL,
+    half_life interval DEFAULT '7 days',
+    first_weight float8 DEFAULT 0.4,
+    middle_weight float8 DEFAULT 0.2,
+    last_weight float8 DEFAULT 0.4,
+    skip_channel text DEFAULT 'direct',
+    markov_order int DEFAULT 1,
+    collapse_repeats boolean DEFAULT true)
+RETURNS TABLE (model text, channel text, conversions float8, value float8, share float8)
+AS 'MODULE_PATHNAME', 'mq_attribution_report'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION marketiq.attribution_report(regclass, name, name, name, name, name, interval, text[], interval, float8, float8, float8, text, int, boolean) IS
+'every requested attribution model side by side over a touchpoint table (journeys built in one pass): conversions and value credited to each channel, and its share; models NULL = all';

@@ -607,7 +607,7 @@ markov_with_solution(const MqModel *m, const MqMarkovSolution *sol)
 MqModel *
 mq_markov_finish(MqMarkovState *s)
 {
-	const MqModel *flat = mq_state_flat(&s->hdr);
+	const MqModel *flat = markov_flatten(&s->hdr);
 	MqMarkovSolution sol;
 
 	mq_markov_solve(flat, false, &sol);

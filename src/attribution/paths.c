@@ -27,6 +27,7 @@
 
 #include "fmgr.h"
 #include "utils/array.h"
+#include "utils/memutils.h"
 
 #include "mq_attribution.h"
 #include "mq_check.h"
@@ -173,4 +174,21 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 		off = TYPEALIGN(sizeof(int32), off + adv);
 	}
 	return nitems;
+}
+
+/* A standalone state of a kind (see mq_attribution.h). */
+MqState *
+mq_attr_state_create(const MqKind *kind, MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "marketiq attribution state",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MqState    *s = palloc0(kind->state_size);
+
+	s->kind = kind;
+	s->cxt = cxt;
+	s->flat = NULL;
+	kind->init(s);
+	MemoryContextSwitchTo(old);
+	return s;
 }
