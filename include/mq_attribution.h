@@ -259,6 +259,16 @@ typedef struct MqMarkovSolution
 
 extern void mq_markov_solve(const MqModel *m, bool iterative, MqMarkovSolution *sol);
 
+/* solver choice for mq_markov_solve_with */
+typedef enum MqMarkovSolver
+{
+	MQ_MK_SOLVER_AUTO,			/* by size: dense inverse, dense per channel, Gauss-Seidel */
+	MQ_MK_SOLVER_DENSE,			/* dense LU per channel, whatever the size */
+	MQ_MK_SOLVER_ITERATIVE		/* Gauss-Seidel, whatever the size */
+} MqMarkovSolver;
+
+extern void mq_markov_solve_with(const MqModel *m, MqMarkovSolver solver, MqMarkovSolution *sol);
+
 /* sections of a flat markov value */
 enum
 {

@@ -117,13 +117,13 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION marketiq.transitions(marketiq.markov) IS
 'the transition matrix: journeys and probability of every observed transition; states are named by their channels joined with " > "';
 
-CREATE FUNCTION marketiq._markov_solve(m marketiq.markov, iterative boolean,
+CREATE FUNCTION marketiq._markov_solve(m marketiq.markov, solver text,
     OUT channel text, OUT removal_effect float8, OUT value_removal_effect float8,
     OUT p_conversion float8, OUT expected_value float8, OUT method text, OUT iterations int)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'mq_markov_solve_info'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION marketiq._markov_solve(marketiq.markov, boolean) IS
-'internal (tests, benchmarks): solves the chain again with the solver its size picks, or with Gauss-Seidel when iterative';
+COMMENT ON FUNCTION marketiq._markov_solve(marketiq.markov, text) IS
+'internal (tests, benchmarks): solves the chain again with a given solver: auto (by size), dense (LU per channel) or iterative (Gauss-Seidel)';
 
 CREATE FUNCTION marketiq._markov_simulate(m marketiq.markov, walks bigint, seed bigint,
     OUT channel text, OUT removal_effect float8, OUT share float8, OUT p_conversion float8)

@@ -272,6 +272,17 @@ mq_attribute(PG_FUNCTION_ARGS)
 	else if (ts)
 		conv_ts = ts[n - 1];
 
+	/* knobs are validated whenever given, so a bad value is never silently ignored */
+	if (!PG_ARGISNULL(5))
+	{
+		p.half_life = mq_interval_usecs(PG_GETARG_INTERVAL_P(5));
+		if (!(p.half_life > 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"half_life\" must be a positive interval")));
+	}
+	if (!PG_ARGISNULL(6) && !PG_ARGISNULL(7) && !PG_ARGISNULL(8))
+		mq_attr_check_weights(&p, PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7), PG_GETARG_FLOAT8(8));
 	if (model == MQ_AM_TIME_DECAY)
 	{
 		mq_check_not_null(PG_ARGISNULL(5), "half_life");
@@ -280,11 +291,6 @@ mq_attribute(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("model \"time_decay\" needs the touch times"),
 					 errhint("Pass touch_ts, one timestamp per channel.")));
-		p.half_life = mq_interval_usecs(PG_GETARG_INTERVAL_P(5));
-		if (!(p.half_life > 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("\"half_life\" must be a positive interval")));
 		if (conv_ts < ts[n - 1])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -295,7 +301,6 @@ mq_attribute(PG_FUNCTION_ARGS)
 		mq_check_not_null(PG_ARGISNULL(6), "first_weight");
 		mq_check_not_null(PG_ARGISNULL(7), "middle_weight");
 		mq_check_not_null(PG_ARGISNULL(8), "last_weight");
-		mq_attr_check_weights(&p, PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7), PG_GETARG_FLOAT8(8));
 	}
 
 	/* intern the channels: ids in order of first appearance */

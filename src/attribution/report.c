@@ -324,13 +324,18 @@ jb_receive(TupleTableSlot *slot, DestReceiver *self)
 		MemoryContextSwitchTo(old);
 	}
 	jb->conv[i] = DatumGetBool(slot->tts_values[3]);
-	value = DatumGetFloat8(slot->tts_values[4]);
-	if (!isfinite(value) || value < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("conversion values must be finite and non-negative"),
-				 errdetail("A touchpoint has value %g.", value)));
-	jb->val[i] = jb->conv[i] ? value : 0;
+	value = 0;
+	if (jb->conv[i])
+	{
+		/* the value of a non-converting touch is ignored */
+		value = DatumGetFloat8(slot->tts_values[4]);
+		if (!isfinite(value) || value < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("conversion values must be finite and non-negative"),
+					 errdetail("A converting touchpoint has value %g.", value)));
+	}
+	jb->val[i] = value;
 	jb->touchpoints++;
 	return true;
 }
