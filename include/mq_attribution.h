@@ -17,6 +17,8 @@
 
 #include "postgres.h"
 
+#include <float.h>
+
 #include "fmgr.h"
 #include "datatype/timestamp.h"
 
@@ -79,20 +81,19 @@ mq_chan_slot(MqChanCache *c, int len, uint64 head, uint64 tail)
 					 UINT64CONST(0xFF51AFD7ED558CCD)) >> (64 - 9)];
 }
 
-/* Look a name up by its key words; on a miss intern it and fill the slot. */
+/* The rest of a lookup: names longer than 16 bytes, and misses (interns and fills the slot). */
+extern int32 mq_chan_lookup_slow(MqChanCache *c, MqDict *d, const char *s, int len,
+								 uint64 head, uint64 tail);
+
+/* Look a name up by its key words; only hits of names up to 16 bytes stay inline. */
 static inline int32
 mq_chan_lookup(MqChanCache *c, MqDict *d, const char *s, int len, uint64 head, uint64 tail)
 {
 	MqChanCacheSlot *e = mq_chan_slot(c, len, head, tail);
 
-	if (e->id >= 0 && ((e->len ^ len) | (e->head ^ head) | (e->tail ^ tail)) == 0 &&
-		(len <= 16 || memcmp(d->strs[e->id] + 8, s + 8, len - 16) == 0))
+	if (likely(e->id >= 0 && ((e->len ^ len) | (e->head ^ head) | (e->tail ^ tail)) == 0 && len <= 16))
 		return e->id;
-	e->id = mq_dict_intern(d, s, len);
-	e->len = len;
-	e->head = head;
-	e->tail = tail;
-	return e->id;
+	return mq_chan_lookup_slow(c, d, s, len, head, tail);
 }
 
 /*
@@ -174,11 +175,37 @@ extern void mq_attr_weights(MqAttrModel model, const MqAttrParams *p, const int3
 /* Check position weights (each in [0, 1], sum 1) and store them into p. */
 extern void mq_attr_check_weights(MqAttrParams *p, double first_w, double middle_w, double last_w);
 
+extern void mq_attr_count_error(const char *what, int64 v) pg_attribute_noreturn();
+extern void mq_attr_value_error(double v, double conversions) pg_attribute_noreturn();
+
 /* A count argument of a path aggregate: NULL is 0, negative an ERROR. */
-extern double mq_attr_count_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+static inline double
+mq_attr_count_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	int64		v;
+
+	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
+		return 0;
+	v = PG_GETARG_INT64(argno);
+	if (unlikely(v < 0))
+		mq_attr_count_error(what, v);
+	return (double) v;
+}
 
 /* A path's conversion value argument: NULL is 0; finite, >= 0, and 0 without conversions. */
-extern double mq_attr_value_arg(FunctionCallInfo fcinfo, int argno, double conversions);
+static inline double
+mq_attr_value_arg(FunctionCallInfo fcinfo, int argno, double conversions)
+{
+	double		v;
+
+	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
+		return 0;
+	v = PG_GETARG_FLOAT8(argno);
+	/* finite and >= 0 (NaN fails both comparisons), and 0 without conversions */
+	if (unlikely(!(v >= 0 && v <= DBL_MAX) || (v > 0 && conversions == 0)))
+		mq_attr_value_error(v, conversions);
+	return v;
+}
 
 /* An interval as microseconds (months of 30 days, days of 24 hours), for half-lives and lookbacks. */
 extern double mq_interval_usecs(const Interval *iv);
@@ -226,6 +253,7 @@ typedef struct MqMarkovState
 	int32	   *scratch;		/* ids of the current path */
 	int			scratch_cap;	/* allocated ids */
 	MqChanCache *cache;			/* channel name cache (aggregate rows), or NULL */
+	int			size_checked_at;	/* channels + entries when the size was last checked */
 } MqMarkovState;
 
 extern const MqKind mq_markov_kind;

@@ -125,6 +125,26 @@ SELECT (SELECT count(*) FROM sql_journeys) AS journeys,
                               EXCEPT ALL
                               SELECT user_id, channels, converted, value FROM sql_journeys) d) AS extra;
 
+-- the plain-SQL linear attribution of bench/attribution.sql gives the report's answer
+WITH t AS (
+  SELECT user_id, ts, channel, converted, revenue,
+         coalesce(sum(converted::int) OVER (PARTITION BY user_id ORDER BY ts
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS j
+  FROM gen),
+c AS (
+  SELECT user_id, j, max(ts) AS conv_ts, max(revenue) AS value
+  FROM t WHERE converted GROUP BY user_id, j),
+w AS (
+  SELECT t.channel, c.value, count(*) OVER (PARTITION BY t.user_id, t.j) AS n
+  FROM t JOIN c USING (user_id, j)
+  WHERE t.ts >= c.conv_ts - interval '30 days'),
+plain AS (
+  SELECT channel, sum(1.0 / n) AS conversions, sum(coalesce(value, 0) / n) AS value FROM w GROUP BY channel)
+SELECT count(*) AS channels,
+       max(abs(p.conversions - r.conversions)) < 1e-9 AS conversions_equal,
+       max(abs(p.value - r.value)) < 1e-7 AS value_equal
+FROM plain p JOIN marketiq.attribution_report('gen', models => '{linear}') r USING (channel);
+
 -- ---------------------------------------------------------------------- bad input
 SELECT * FROM marketiq.attribution_report('tp', user_col => 'customer');
 SELECT * FROM marketiq.attribution_report('tp', ts_col => 'channel');

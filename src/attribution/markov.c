@@ -328,7 +328,7 @@ mq_markov_add_path(MqMarkovState *s, const int32 *ids, int n,
 	double		total = conversions + nulls;
 
 	Assert(k >= 1 && n >= 1);
-	if (s->dense)
+	if (s->dense && unlikely(s->channels.n > s->dense_dim))
 		markov_fit_dense(s);
 	if (s->dense)
 	{
@@ -616,44 +616,30 @@ mq_markov_finish(MqMarkovState *s)
 
 /* ------------------------------------------------------------- aggregate */
 
-/* Read a count argument: NULL is 0, negative is an error. */
-double
-mq_attr_count_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+/* ERROR for a negative count argument. */
+void
+mq_attr_count_error(const char *what, int64 v)
 {
-	int64		v;
-
-	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
-		return 0;
-	v = PG_GETARG_INT64(argno);
-	if (v < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" must not be negative", what),
-				 errdetail("It is " INT64_FORMAT ".", v)));
-	return (double) v;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("\"%s\" must not be negative", what),
+			 errdetail("It is " INT64_FORMAT ".", v)));
 }
 
-/* Read a path's conversion value: NULL is 0; finite, >= 0, and 0 without conversions. */
-double
-mq_attr_value_arg(FunctionCallInfo fcinfo, int argno, double conversions)
+/* ERROR for a bad conversion value argument. */
+void
+mq_attr_value_error(double v, double conversions)
 {
-	double		v;
-
-	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
-		return 0;
-	v = PG_GETARG_FLOAT8(argno);
 	mq_check_finite(v, "value");
 	if (v < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"value\" must not be negative"),
 				 errdetail("It is %g.", v)));
-	if (v > 0 && conversions == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a path without conversions cannot carry a conversion value"),
-				 errdetail("\"value\" is %g and \"conversions\" is 0.", v)));
-	return v;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("a path without conversions cannot carry a conversion value"),
+			 errdetail("\"value\" is %g and \"conversions\" is 0.", v)));
 }
 
 PG_FUNCTION_INFO_V1(mq_markov_trans);
@@ -693,17 +679,23 @@ mq_markov_trans(PG_FUNCTION_ARGS)
 		return mq_state_return(&s->hdr);
 
 	old = MemoryContextSwitchTo(s->hdr.cxt);
-	if (s->cache == NULL)
+	if (unlikely(s->cache == NULL))
 	{
 		s->cache = palloc(sizeof(MqChanCache));
 		mq_chan_cache_init(s->cache);
 	}
 	n = mq_path_read(PG_GETARG_DATUM(1), "path", s->cache, &s->channels,
 					 &s->scratch, &s->scratch_cap, s->hdr.cxt);
-	mq_markov_set_params(s, order, collapse);
+	if (unlikely(s->order != order || s->collapse != collapse))
+		mq_markov_set_params(s, order, collapse);
 	mq_markov_add_path(s, s->scratch, n, conversions, nulls, value);
 	MemoryContextSwitchTo(old);
-	mq_check_state_size(markov_state_bytes(s), &mq_markov_kind, "transitions");
+	/* check the size only when something grew */
+	if (unlikely(s->channels.n + (s->dense ? 0 : s->trans.n) != s->size_checked_at))
+	{
+		s->size_checked_at = s->channels.n + (s->dense ? 0 : s->trans.n);
+		mq_check_state_size(markov_state_bytes(s), &mq_markov_kind, "transitions");
+	}
 	return mq_state_return(&s->hdr);
 }
 

@@ -57,6 +57,23 @@ mq_chan_cache_init(MqChanCache *c)
 		c->slot[i].id = -1;
 }
 
+/* Names longer than 16 bytes, and cache misses. */
+int32
+mq_chan_lookup_slow(MqChanCache *c, MqDict *d, const char *s, int len, uint64 head, uint64 tail)
+{
+	MqChanCacheSlot *e = mq_chan_slot(c, len, head, tail);
+
+	/* names of up to 16 bytes get here only on a miss */
+	if (len > 16 && e->id >= 0 && e->len == len && e->head == head && e->tail == tail &&
+		memcmp(d->strs[e->id] + 8, s + 8, len - 16) == 0)
+		return e->id;
+	e->id = mq_dict_intern(d, s, len);
+	e->len = len;
+	e->head = head;
+	e->tail = tail;
+	return e->id;
+}
+
 /* Report what is wrong with a path array through the shared validator (does not return). */
 static void pg_attribute_noreturn()
 path_error(Datum d, const char *what)
@@ -77,6 +94,7 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	const char *content;		/* the array's bytes after its varlena header */
 	const char *base;			/* virtual start of the array: offsets count from here */
+	int32	   *out;
 	int32		ndim,
 				dataoffset,
 				nitems,
@@ -129,6 +147,7 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 		*cap = newcap;
 	}
 	end = size + VARHDRSZ;
+	out = *buf;
 	for (i = 0; i < nitems; i++)
 	{
 		const char *p = base + off;
@@ -170,7 +189,7 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 		}
 		else
 			id = mq_chan_intern(cache, dict, p, len);
-		(*buf)[i] = id;
+		out[i] = id;
 		off = TYPEALIGN(sizeof(int32), off + adv);
 	}
 	return nitems;
