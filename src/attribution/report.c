@@ -18,8 +18,9 @@
  * one user's touches; when the user changes it
  *
  *	1. breaks ties in ts deterministically: non-converting touches first,
- *	   then by channel name, then by value (a full sort if the rows are not
- *	   in time order, e.g. after DST folds of a timestamp column);
+ *	   then by channel name, then by value (a sort of the user's touches,
+ *	   only when there are ties or the rows are not in time order, e.g.
+ *	   after DST folds of a timestamp column);
  *	2. cuts the touches into journeys: each conversion closes a journey
  *	   that starts after the previous conversion, keeping only touches no
  *	   older than `lookback` before the conversion; touches after the last
@@ -162,34 +163,7 @@ order_touches(JourneyBuilder *jb)
 	}
 	if (sorted && !ties)
 		return;
-	if (sorted)
-	{
-		/* only runs of equal times need ordering: insertion sort them in place */
-		for (i = 1; i < n; i++)
-		{
-			int			j = i;
-
-			while (j > 0 && jb->ts[j - 1] == jb->ts[j] && touch_before(jb, j, j - 1))
-			{
-				int64		t = jb->ts[j];
-				int32		c = jb->ch[j];
-				bool		v = jb->conv[j];
-				double		x = jb->val[j];
-
-				jb->ts[j] = jb->ts[j - 1];
-				jb->ch[j] = jb->ch[j - 1];
-				jb->conv[j] = jb->conv[j - 1];
-				jb->val[j] = jb->val[j - 1];
-				jb->ts[j - 1] = t;
-				jb->ch[j - 1] = c;
-				jb->conv[j - 1] = v;
-				jb->val[j - 1] = x;
-				j--;
-			}
-		}
-		return;
-	}
-	/* out of time order: sort a permutation, then apply it */
+	/* ties or rows out of time order: sort a permutation, then apply it */
 	{
 		int64	   *ts = palloc(sizeof(int64) * n);
 		int32	   *ch = palloc(sizeof(int32) * n);
@@ -732,6 +706,16 @@ report_journey(JourneyBuilder *jb, int start, int end, bool converted, double va
 		memcpy(acc->ids, ch, sizeof(int32) * n);
 		mq_shapley_add_path(acc->shapley, acc->ids, n, converted ? 1 : 0, converted ? 0 : 1, value);
 		MemoryContextSwitchTo(old);
+	}
+	/* the model states grow with distinct transitions and channel sets: keep them bounded */
+	if ((jb->journeys & 4095) == 0)
+	{
+		if (acc->markov)
+			mq_check_state_size(MemoryContextMemAllocated(acc->markov->hdr.cxt, true),
+								&mq_markov_kind, "transitions");
+		if (acc->shapley)
+			mq_check_state_size(MemoryContextMemAllocated(acc->shapley->hdr.cxt, true),
+								&mq_shapley_kind, "channel sets");
 	}
 }
 

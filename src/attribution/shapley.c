@@ -571,7 +571,7 @@ shapley_rate(const MqModel *m, MqShapleyResult *r)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the conversion-rate Shapley game handles at most %d channels", MQ_SHAPLEY_MAX_RATE_CHANNELS),
 				 errdetail("The model has %d channels; the game is evaluated at all 2^%d coalitions.", nch, nch),
-				 errhint("Use game => 'count' (any number of channels), or group rare channels together.")));
+				 errhint("Use the count game (game => 'count' here, model \"shapley\" in attribution_report), which handles any number of channels, or group rare channels together.")));
 	full = ((uint32) 1 << nch) - 1;
 	mq_check_state_size(sizeof(double) * 2 * ((Size) full + 1), &mq_shapley_kind, "coalitions");
 	num = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * ((Size) full + 1));
