@@ -21,6 +21,7 @@
 
 #include "fmgr.h"
 #include "datatype/timestamp.h"
+#include "utils/array.h"
 
 #include "mq_hash.h"
 #include "mq_model.h"
@@ -116,9 +117,80 @@ mq_chan_intern(MqChanCache *c, MqDict *d, const char *s, int len)
 }
 
 /*
+ * Reading a path (a text[] datum) element by element, without copying it.
+ * A small array stored in a table has a 1-byte varlena header and the
+ * usual PG_GETARG_ARRAYTYPE_P would copy it into an aligned buffer; its
+ * layout is the same bytes shifted by 3, and element offsets were aligned
+ * relative to the array's start, so mq_path_open reads the header with
+ * unaligned loads and the elements are walked by offset from a virtual
+ * array start.  Only toasted (compressed, out-of-line, expanded) arrays and
+ * arrays with a NULL bitmap are detoasted.  ERROR on an empty path, NULL
+ * elements or more than one dimension, with the shared validators' wording.
+ */
+typedef struct MqPath
+{
+	const char *base;			/* virtual start of the array: offsets count from here */
+	Size		off;			/* offset of the next element */
+	Size		end;			/* offset of the array's end */
+	int			n;				/* elements */
+	const char *what;			/* argument name, for messages */
+} MqPath;
+
+/* mq_head_mask[l]: the bits of a loaded word that come from its first l bytes in memory */
+extern const uint64 mq_head_mask[9];
+
+extern void mq_path_open(MqPath *it, Datum d, const char *what);
+extern void mq_path_corrupt(const MqPath *it) pg_attribute_noreturn();
+
+/* The channel id of the next element of an open path (call it n times). */
+static inline int32
+mq_path_next(MqPath *it, MqChanCache *cache, MqDict *dict)
+{
+	const char *p = it->base + it->off;
+	int			len;
+	Size		adv;
+	int32		id;
+
+	if (likely(VARATT_IS_1B(p)))
+	{
+		adv = VARSIZE_1B(p);
+		len = adv - VARHDRSZ_SHORT;
+		p += VARHDRSZ_SHORT;
+	}
+	else
+	{
+		uint32		hdr;
+
+		memcpy(&hdr, p, sizeof(uint32));
+		if (!VARATT_IS_4B_U((struct varlena *) &hdr))
+			mq_path_corrupt(it);	/* elements are never compressed */
+		adv = VARSIZE_4B((struct varlena *) &hdr);
+		len = adv - VARHDRSZ;
+		p += VARHDRSZ;
+	}
+	if (unlikely(adv < 1 || it->off + adv > it->end))
+		mq_path_corrupt(it);
+	if (likely((Size) (p - it->base) + Max(len, 8) <= it->end))
+	{
+		/*
+		 * Branch-free key words: 8 bytes can be read from the name's start
+		 * without leaving the array, so load them and mask off what is not
+		 * the name; the tail is the last 8 bytes when longer than 8.
+		 */
+		uint64		head = mq_load64(p) & mq_head_mask[Min(len, 8)];
+		uint64		tail = mq_load64(p + Max(len, 8) - 8) & -(uint64) (len > 8);
+
+		id = mq_chan_lookup(cache, dict, p, len, head, tail);
+	}
+	else
+		id = mq_chan_intern(cache, dict, p, len);
+	it->off = TYPEALIGN(sizeof(int32), it->off + adv);
+	return id;
+}
+
+/*
  * The channel ids of a path (a text[] datum) into *buf (grown in cxt, *cap
- * elements); returns their number.  ERROR on an empty path, NULL elements
- * or more than one dimension; `what` names the argument in messages.
+ * elements); returns their number.  `what` names the argument in messages.
  */
 extern int	mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 						 int32 **buf, int *cap, MemoryContext cxt);

@@ -255,9 +255,12 @@ markov_spill_dense(MqMarkovState *s)
 	s->dense_dim = 0;
 }
 
-/* Make room for every interned channel in the dense matrix (or leave it). */
+/*
+ * Make room in the dense matrix for `want` channel ids, or move to the hash
+ * table when that is more than MQ_MARKOV_DENSE_CHANNELS.
+ */
 static void
-markov_fit_dense(MqMarkovState *s)
+markov_grow_dense(MqMarkovState *s, int want)
 {
 	int			dim = s->dense_dim,
 				f,
@@ -265,15 +268,16 @@ markov_fit_dense(MqMarkovState *s)
 	double	   *old = s->dense;
 	int			olddim = s->dense_dim;
 
-	if (s->channels.n <= dim)
+	if (want <= dim)
 		return;
-	if (s->channels.n > MQ_MARKOV_DENSE_CHANNELS)
+	if (want > MQ_MARKOV_DENSE_CHANNELS)
 	{
 		markov_spill_dense(s);
 		return;
 	}
-	while (dim < s->channels.n)
+	while (dim < want)
 		dim *= 2;
+	dim = Min(dim, MQ_MARKOV_DENSE_CHANNELS);
 	s->dense_dim = dim;
 	s->dense = palloc0(sizeof(double) * 2 * (dim + 1) * (dim + 2));
 	for (f = -1; f < olddim; f++)
@@ -288,6 +292,13 @@ markov_fit_dense(MqMarkovState *s)
 				   old + 2 * ((Size) (f + 1) * (olddim + 2) + oc), sizeof(double) * 2);
 		}
 	pfree(old);
+}
+
+/* Make room for every interned channel in the dense matrix (or leave it). */
+static void
+markov_fit_dense(MqMarkovState *s)
+{
+	markov_grow_dense(s, s->channels.n);
 }
 
 /* Add count and value to one transition. */
@@ -314,6 +325,40 @@ markov_count(MqMarkovState *s, const int32 *from, int32 next, double count, doub
 		v[0] += count;
 		v[1] += value;
 	}
+}
+
+/*
+ * Order 1 with a dense matrix that has room for every id the open path can
+ * add: read the channel ids and count the transitions in the same loop.
+ */
+static void
+markov_dense_walk(MqMarkovState *s, MqPath *it, double conversions, double nulls, double value)
+{
+	int			dim = s->dense_dim,
+				i;
+	Size		stride = 2 * (Size) (dim + 2);
+	double	   *dense = s->dense;
+	double	   *row = dense;	/* (start) */
+	double		total = conversions + nulls;
+	int32		prev = -1;
+	bool		collapse = s->collapse;
+
+	for (i = 0; i < it->n; i++)
+	{
+		int32		id = mq_path_next(it, s->cache, &s->channels);
+
+		/* a collapsed repeat adds nothing and stays in the same row */
+		row[2 * id] += (id == prev && collapse) ? 0.0 : total;
+		row = dense + (id + 1) * stride;
+		prev = id;
+	}
+	row[2 * dim] += conversions;
+	row[2 * dim + 1] += value;
+	row[2 * (dim + 1)] += nulls;
+	s->paths++;
+	s->conversions += conversions;
+	s->nulls += nulls;
+	s->value += value;
 }
 
 /* Add one path's journeys to the transition counts. */
@@ -684,12 +729,33 @@ mq_markov_trans(PG_FUNCTION_ARGS)
 		s->cache = palloc(sizeof(MqChanCache));
 		mq_chan_cache_init(s->cache);
 	}
-	n = mq_path_read(PG_GETARG_DATUM(1), "path", s->cache, &s->channels,
-					 &s->scratch, &s->scratch_cap, s->hdr.cxt);
 	if (unlikely(s->order != order || s->collapse != collapse))
 		mq_markov_set_params(s, order, collapse);
+	if (s->dense)
+	{
+		MqPath		it;
+		int			need;
+
+		/*
+		 * The common case: order 1, few channels.  Count while reading, once
+		 * the dense matrix has room for every id this path could add.
+		 */
+		mq_path_open(&it, PG_GETARG_DATUM(1), "path");
+		need = s->channels.n + it.n;
+		if (need <= MQ_MARKOV_DENSE_CHANNELS)
+		{
+			if (unlikely(need > s->dense_dim))
+				markov_grow_dense(s, need);
+			markov_dense_walk(s, &it, conversions, nulls, value);
+			MemoryContextSwitchTo(old);
+			goto counted;
+		}
+	}
+	n = mq_path_read(PG_GETARG_DATUM(1), "path", s->cache, &s->channels,
+					 &s->scratch, &s->scratch_cap, s->hdr.cxt);
 	mq_markov_add_path(s, s->scratch, n, conversions, nulls, value);
 	MemoryContextSwitchTo(old);
+counted:
 	/* check the size only when something grew */
 	if (unlikely(s->channels.n + (s->dense ? 0 : s->trans.n) != s->size_checked_at))
 	{

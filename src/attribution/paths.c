@@ -34,14 +34,14 @@
 
 /* head_mask[l]: the bytes of a loaded word that come from its first l bytes in memory */
 #ifdef WORDS_BIGENDIAN
-static const uint64 head_mask[9] = {
+const uint64 mq_head_mask[9] = {
 	0, UINT64CONST(0xff00000000000000), UINT64CONST(0xffff000000000000),
 	UINT64CONST(0xffffff0000000000), UINT64CONST(0xffffffff00000000),
 	UINT64CONST(0xffffffffff000000), UINT64CONST(0xffffffffffff0000),
 	UINT64CONST(0xffffffffffffff00), ~UINT64CONST(0)
 };
 #else
-static const uint64 head_mask[9] = {
+const uint64 mq_head_mask[9] = {
 	0, 0xff, 0xffff, 0xffffff, 0xffffffff, UINT64CONST(0xffffffffff),
 	UINT64CONST(0xffffffffffff), UINT64CONST(0xffffffffffffff), ~UINT64CONST(0)
 };
@@ -86,22 +86,16 @@ path_error(Datum d, const char *what)
 	elog(ERROR, "array \"%s\" could not be read", what);
 }
 
-/* The channel ids of a path, interned through cache into dict. */
-int
-mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
-			 int32 **buf, int *cap, MemoryContext cxt)
+/* Open a path (text[] datum) for reading its elements; see mq_attribution.h. */
+void
+mq_path_open(MqPath *it, Datum d, const char *what)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	const char *content;		/* the array's bytes after its varlena header */
-	const char *base;			/* virtual start of the array: offsets count from here */
-	int32	   *out;
 	int32		ndim,
 				dataoffset,
-				nitems,
-				i;
-	Size		size,
-				off,
-				end;			/* virtual offset of the array's end */
+				nitems;
+	Size		size;
 
 	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
 		v = pg_detoast_datum(v);	/* compressed, out of line or expanded */
@@ -115,17 +109,18 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 		content = VARDATA(v);
 		size = VARSIZE(v) - VARHDRSZ;
 	}
-	base = content - VARHDRSZ;
+	it->what = what;
+	it->base = content - VARHDRSZ;
 	if (size < sizeof(ArrayType) - VARHDRSZ)
 		elog(ERROR, "array \"%s\" is truncated", what);
-	memcpy(&ndim, base + offsetof(ArrayType, ndim), sizeof(int32));
-	memcpy(&dataoffset, base + offsetof(ArrayType, dataoffset), sizeof(int32));
+	memcpy(&ndim, it->base + offsetof(ArrayType, ndim), sizeof(int32));
+	memcpy(&dataoffset, it->base + offsetof(ArrayType, dataoffset), sizeof(int32));
 	if (ndim != 1)
 		path_error(d, what);	/* empty, or several dimensions */
-	memcpy(&nitems, base + sizeof(ArrayType), sizeof(int32));
+	memcpy(&nitems, it->base + sizeof(ArrayType), sizeof(int32));
 	if (nitems <= 0)
 		path_error(d, what);
-	off = ARR_OVERHEAD_NONULLS(1);
+	it->off = ARR_OVERHEAD_NONULLS(1);
 	if (dataoffset != 0)
 	{
 		/* a NULL bitmap: error if there are NULLs, else read the aligned copy */
@@ -133,66 +128,44 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 
 		if (array_contains_nulls(arr))
 			path_error(d, what);
-		base = (const char *) arr;
+		it->base = (const char *) arr;
 		size = VARSIZE(arr) - VARHDRSZ;
-		off = ARR_DATA_OFFSET(arr);
+		it->off = ARR_DATA_OFFSET(arr);
 	}
-	if (nitems > *cap)
+	it->end = size + VARHDRSZ;
+	it->n = nitems;
+}
+
+/* ERROR for an array whose elements do not fit it. */
+void
+mq_path_corrupt(const MqPath *it)
+{
+	elog(ERROR, "array \"%s\" is corrupt", it->what);
+}
+
+/* The channel ids of a path, interned through cache into dict. */
+int
+mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
+			 int32 **buf, int *cap, MemoryContext cxt)
+{
+	MqPath		it;
+	int32	   *out;
+	int			i;
+
+	mq_path_open(&it, d, what);
+	if (it.n > *cap)
 	{
-		int			newcap = Max(64, nitems);
+		int			newcap = Max(64, it.n);
 
 		if (*buf)
 			pfree(*buf);
 		*buf = MemoryContextAlloc(cxt, sizeof(int32) * newcap);
 		*cap = newcap;
 	}
-	end = size + VARHDRSZ;
 	out = *buf;
-	for (i = 0; i < nitems; i++)
-	{
-		const char *p = base + off;
-		int			len;
-		Size		adv;
-		int32		id;
-
-		if (VARATT_IS_1B(p))
-		{
-			adv = VARSIZE_1B(p);
-			len = adv - VARHDRSZ_SHORT;
-			p += VARHDRSZ_SHORT;
-		}
-		else
-		{
-			uint32		hdr;
-
-			memcpy(&hdr, p, sizeof(uint32));
-			if (!VARATT_IS_4B_U((struct varlena *) &hdr))
-				elog(ERROR, "array \"%s\" has a compressed element", what);
-			adv = VARSIZE_4B((struct varlena *) &hdr);
-			len = adv - VARHDRSZ;
-			p += VARHDRSZ;
-		}
-		if (adv < 1 || off + adv > end)
-			elog(ERROR, "array \"%s\" is corrupt", what);
-		if ((Size) (p - base) + Max(len, 8) <= end)
-		{
-			/*
-			 * Branch-free key words: 8 bytes can be read from the name's start
-			 * without leaving the array, so load them and mask off what is
-			 * not the name; the tail is the last 8 bytes when longer than 8.
-			 */
-			int			l8 = Min(len, 8);
-			uint64		head = mq_load64(p) & head_mask[l8];
-			uint64		tail = mq_load64(p + Max(len, 8) - 8) & -(uint64) (len > 8);
-
-			id = mq_chan_lookup(cache, dict, p, len, head, tail);
-		}
-		else
-			id = mq_chan_intern(cache, dict, p, len);
-		out[i] = id;
-		off = TYPEALIGN(sizeof(int32), off + adv);
-	}
-	return nitems;
+	for (i = 0; i < it.n; i++)
+		out[i] = mq_path_next(&it, cache, dict);
+	return it.n;
 }
 
 /* A standalone state of a kind (see mq_attribution.h). */
