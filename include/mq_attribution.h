@@ -101,7 +101,7 @@ mq_chan_lookup(MqChanCache *c, MqDict *d, const char *s, int len, uint64 head, u
  * The id of channel name s (len bytes) in d, interning it if new (allocates
  * in d's context).  The key words that, with the length, determine a name
  * of up to 16 bytes: its first 8 bytes (zero-padded) and, when longer than
- * 8, its last 8 (overlapping when shorter than 16).  mq_path_read computes
+ * 8, its last 8 (overlapping when shorter than 16).  mq_path_next computes
  * the same words with masked loads.
  */
 static inline int32
@@ -139,6 +139,7 @@ typedef struct MqPath
 /* mq_head_mask[l]: the bits of a loaded word that come from its first l bytes in memory */
 extern const uint64 mq_head_mask[9];
 
+/* Open a path for reading; a toasted array is detoasted in CurrentMemoryContext. */
 extern void mq_path_open(MqPath *it, Datum d, const char *what);
 extern void mq_path_corrupt(const MqPath *it) pg_attribute_noreturn();
 
@@ -189,11 +190,12 @@ mq_path_next(MqPath *it, MqChanCache *cache, MqDict *dict)
 }
 
 /*
- * The channel ids of a path (a text[] datum) into *buf (grown in cxt, *cap
- * elements); returns their number.  `what` names the argument in messages.
+ * The channel ids of an open path into *buf (grown in cxt, *cap elements);
+ * returns their number.  Open the path in a short-lived context (a toasted
+ * array is detoasted there); interning allocates in the dictionary's own.
  */
-extern int	mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
-						 int32 **buf, int *cap, MemoryContext cxt);
+extern int	mq_path_ids(MqPath *it, MqChanCache *cache, MqDict *dict, int32 **buf, int *cap,
+						MemoryContext cxt);
 
 /* ------------------------------------------------------------ model names */
 

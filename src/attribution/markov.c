@@ -705,6 +705,7 @@ mq_markov_trans(PG_FUNCTION_ARGS)
 				n;
 	bool		collapse = true;
 	MemoryContext old;
+	MqPath		it;
 
 	if (PG_NARGS() > 5)
 	{
@@ -723,6 +724,8 @@ mq_markov_trans(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || conversions + nulls == 0)
 		return mq_state_return(&s->hdr);
 
+	/* the path is opened (detoasted if need be) in the per-row context */
+	mq_path_open(&it, PG_GETARG_DATUM(1), "path");
 	old = MemoryContextSwitchTo(s->hdr.cxt);
 	if (unlikely(s->cache == NULL))
 	{
@@ -731,31 +734,22 @@ mq_markov_trans(PG_FUNCTION_ARGS)
 	}
 	if (unlikely(s->order != order || s->collapse != collapse))
 		mq_markov_set_params(s, order, collapse);
-	if (s->dense)
+	if (s->dense && s->channels.n + it.n <= MQ_MARKOV_DENSE_CHANNELS)
 	{
-		MqPath		it;
-		int			need;
-
 		/*
 		 * The common case: order 1, few channels.  Count while reading, once
 		 * the dense matrix has room for every id this path could add.
 		 */
-		mq_path_open(&it, PG_GETARG_DATUM(1), "path");
-		need = s->channels.n + it.n;
-		if (need <= MQ_MARKOV_DENSE_CHANNELS)
-		{
-			if (unlikely(need > s->dense_dim))
-				markov_grow_dense(s, need);
-			markov_dense_walk(s, &it, conversions, nulls, value);
-			MemoryContextSwitchTo(old);
-			goto counted;
-		}
+		if (unlikely(s->channels.n + it.n > s->dense_dim))
+			markov_grow_dense(s, s->channels.n + it.n);
+		markov_dense_walk(s, &it, conversions, nulls, value);
 	}
-	n = mq_path_read(PG_GETARG_DATUM(1), "path", s->cache, &s->channels,
-					 &s->scratch, &s->scratch_cap, s->hdr.cxt);
-	mq_markov_add_path(s, s->scratch, n, conversions, nulls, value);
+	else
+	{
+		n = mq_path_ids(&it, s->cache, &s->channels, &s->scratch, &s->scratch_cap, s->hdr.cxt);
+		mq_markov_add_path(s, s->scratch, n, conversions, nulls, value);
+	}
 	MemoryContextSwitchTo(old);
-counted:
 	/* check the size only when something grew */
 	if (unlikely(s->channels.n + (s->dense ? 0 : s->trans.n) != s->size_checked_at))
 	{

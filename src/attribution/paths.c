@@ -143,19 +143,17 @@ mq_path_corrupt(const MqPath *it)
 	elog(ERROR, "array \"%s\" is corrupt", it->what);
 }
 
-/* The channel ids of a path, interned through cache into dict. */
+/* The channel ids of an open path, interned through cache into dict. */
 int
-mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
-			 int32 **buf, int *cap, MemoryContext cxt)
+mq_path_ids(MqPath *it, MqChanCache *cache, MqDict *dict, int32 **buf, int *cap,
+			MemoryContext cxt)
 {
-	MqPath		it;
 	int32	   *out;
 	int			i;
 
-	mq_path_open(&it, d, what);
-	if (it.n > *cap)
+	if (it->n > *cap)
 	{
-		int			newcap = Max(64, it.n);
+		int			newcap = Max(64, it->n);
 
 		if (*buf)
 			pfree(*buf);
@@ -163,9 +161,9 @@ mq_path_read(Datum d, const char *what, MqChanCache *cache, MqDict *dict,
 		*cap = newcap;
 	}
 	out = *buf;
-	for (i = 0; i < it.n; i++)
-		out[i] = mq_path_next(&it, cache, dict);
-	return it.n;
+	for (i = 0; i < it->n; i++)
+		out[i] = mq_path_next(it, cache, dict);
+	return it->n;
 }
 
 /* A standalone state of a kind (see mq_attribution.h). */

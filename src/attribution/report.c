@@ -289,14 +289,17 @@ jb_receive(TupleTableSlot *slot, DestReceiver *self)
 				 errdetail("A row has time %s.", jb->ts[i] < 0 ? "-infinity" : "infinity")));
 	chd = slot->tts_values[2];
 	chv = (struct varlena *) DatumGetPointer(chd);
-	if (VARATT_IS_EXTENDED(chv) && !VARATT_IS_SHORT(chv))
-		chv = pg_detoast_datum_packed(chv);
+	if (unlikely(VARATT_IS_EXTENDED(chv) && !VARATT_IS_SHORT(chv)))
 	{
-		MemoryContext old = MemoryContextSwitchTo(jb->cxt);
+		/* a toasted channel name: intern a detoasted copy, then free it */
+		struct varlena *copy = pg_detoast_datum_packed(chv);
 
-		jb->ch[i] = mq_chan_intern(&jb->cache, &jb->dict, VARDATA_ANY(chv), VARSIZE_ANY_EXHDR(chv));
-		MemoryContextSwitchTo(old);
+		jb->ch[i] = mq_chan_intern(&jb->cache, &jb->dict, VARDATA_ANY(copy), VARSIZE_ANY_EXHDR(copy));
+		if (copy != chv)
+			pfree(copy);
 	}
+	else
+		jb->ch[i] = mq_chan_intern(&jb->cache, &jb->dict, VARDATA_ANY(chv), VARSIZE_ANY_EXHDR(chv));
 	jb->conv[i] = DatumGetBool(slot->tts_values[3]);
 	value = 0;
 	if (jb->conv[i])

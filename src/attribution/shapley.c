@@ -494,18 +494,20 @@ mq_shapley_trans(PG_FUNCTION_ARGS)
 	double		nulls = mq_attr_count_arg(fcinfo, 3, "nulls");
 	double		value = mq_attr_value_arg(fcinfo, 4, conversions);
 	MemoryContext old;
+	MqPath		it;
 	int			n;
 
 	if (PG_ARGISNULL(1) || conversions + nulls == 0)
 		return mq_state_return(&s->hdr);
+	/* the path is opened (detoasted if need be) in the per-row context */
+	mq_path_open(&it, PG_GETARG_DATUM(1), "path");
 	old = MemoryContextSwitchTo(s->hdr.cxt);
 	if (s->cache == NULL)
 	{
 		s->cache = palloc(sizeof(MqChanCache));
 		mq_chan_cache_init(s->cache);
 	}
-	n = mq_path_read(PG_GETARG_DATUM(1), "path", s->cache, &s->channels,
-					 &s->scratch, &s->scratch_cap, s->hdr.cxt);
+	n = mq_path_ids(&it, s->cache, &s->channels, &s->scratch, &s->scratch_cap, s->hdr.cxt);
 	mq_shapley_add_path(s, s->scratch, n, conversions, nulls, value);
 	MemoryContextSwitchTo(old);
 	mq_check_state_size(shapley_state_bytes(s), &mq_shapley_kind, "channel sets");
