@@ -317,17 +317,19 @@ jb_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-/* Receiver start-up and shut-down: nothing to do. */
+/* Receiver start-up: nothing to do (the builder is set up by builder_create). */
 static void
 jb_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 }
 
+/* Receiver shut-down: nothing to do (builder_run flushes the last user). */
 static void
 jb_shutdown(DestReceiver *self)
 {
 }
 
+/* Receiver destruction: nothing to do (the builder lives in its own context). */
 static void
 jb_destroy(DestReceiver *self)
 {
