@@ -28,3 +28,44 @@ SELECT count(DISTINCT customer_id) AS customers,
        min(ts)::date AS first_order,
        max(ts)::date AS last_order
 FROM sample.orders;
+
+\echo
+\echo '== Attribution: which channels earned the conversions? (conversions credited by each model) =='
+\echo '   journeys: each user''s touches up to a conversion, 30-day lookback; see README "Attribution"'
+SELECT channel,
+       round(sum(conversions) FILTER (WHERE model = 'first_touch')::numeric, 1) AS first_touch,
+       round(sum(conversions) FILTER (WHERE model = 'last_touch')::numeric, 1) AS last_touch,
+       round(sum(conversions) FILTER (WHERE model = 'last_non_direct')::numeric, 1) AS last_non_direct,
+       round(sum(conversions) FILTER (WHERE model = 'linear')::numeric, 1) AS linear,
+       round(sum(conversions) FILTER (WHERE model = 'time_decay')::numeric, 1) AS time_decay,
+       round(sum(conversions) FILTER (WHERE model = 'u_shape')::numeric, 1) AS u_shape,
+       round(sum(conversions) FILTER (WHERE model = 'markov')::numeric, 1) AS markov,
+       round(sum(conversions) FILTER (WHERE model = 'shapley')::numeric, 1) AS shapley
+FROM marketiq.attribution_report('sample.touchpoints',
+       models => '{first_touch,last_touch,last_non_direct,linear,time_decay,u_shape,markov,shapley}')
+GROUP BY channel
+ORDER BY sum(conversions) FILTER (WHERE model = 'markov') DESC;
+
+\echo
+\echo '== Attribution: revenue credited, and the change from last touch to the Markov model =='
+SELECT channel,
+       round(sum(value) FILTER (WHERE model = 'last_touch')::numeric, 0) AS last_touch_revenue,
+       round(sum(value) FILTER (WHERE model = 'markov')::numeric, 0) AS markov_revenue,
+       round(100 * (sum(value) FILTER (WHERE model = 'markov') / sum(value) FILTER (WHERE model = 'last_touch') - 1)::numeric, 0) AS change_pct,
+       round(100 * sum(share) FILTER (WHERE model = 'markov')::numeric, 1) AS markov_share_pct
+FROM marketiq.attribution_report('sample.touchpoints', models => '{last_touch,markov}')
+GROUP BY channel
+ORDER BY markov_revenue DESC;
+
+\echo
+\echo '== Attribution: the Markov model behind it (removal effects; P(conversion) of a journey) =='
+CREATE TEMP TABLE demo_paths AS
+SELECT channels AS path, count(*) FILTER (WHERE converted) AS conversions,
+       count(*) FILTER (WHERE NOT converted) AS nulls, coalesce(sum(value), 0) AS value
+FROM marketiq.journeys('sample.touchpoints') GROUP BY channels;
+SELECT round(marketiq.conversion_probability(m)::numeric, 4) AS p_conversion,
+       r.channel, round(r.removal_effect::numeric, 3) AS removal_effect,
+       round(r.conversions::numeric, 1) AS conversions, round(r.value::numeric, 0) AS revenue
+FROM (SELECT marketiq.markov_model(path, conversions, nulls, value) AS m FROM demo_paths) s,
+     marketiq.removal_effects(m) r
+ORDER BY r.removal_effect DESC;
