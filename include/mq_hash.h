@@ -68,7 +68,13 @@ extern void mq_accum_init(MqAccum *a, int kw, int vw);
 extern int	mq_accum_find(const MqAccum *a, const int32 *key);
 /* index of the key's entry, added (values zero) if new */
 extern int	mq_accum_upsert(MqAccum *a, const int32 *key);
-/* the value row of entry i (valid until the next upsert) */
+/* the value row of the key's entry, added (values zero) if new; valid until the next upsert */
+extern double *mq_accum_row(MqAccum *a, const int32 *key);
+/*
+ * The value row / key of entry i, valid until the next upsert.  Never write
+ * MQ_ACCUM_VALS(a, mq_accum_upsert(a, key)): the compiler may read a->vals
+ * before the upsert reallocates it.  Use mq_accum_row() for that.
+ */
 #define MQ_ACCUM_VALS(a, i) ((a)->vals + (Size) (i) * (a)->vw)
 #define MQ_ACCUM_KEY(a, i)	((a)->keys + (Size) (i) * (a)->kw)
 /* entry indexes sorted by key (signed int32 words, lexicographic) */

@@ -254,6 +254,14 @@ mq_accum_upsert(MqAccum *a, const int32 *key)
 	return e;
 }
 
+double *
+mq_accum_row(MqAccum *a, const int32 *key)
+{
+	int			e = mq_accum_upsert(a, key);
+
+	return MQ_ACCUM_VALS(a, e);
+}
+
 static int
 accum_cmp(const void *x, const void *y, void *arg)
 {

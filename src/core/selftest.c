@@ -406,8 +406,7 @@ static void
 test_add(TestState *t, const char *key, int len, int64 count, double sum)
 {
 	int32		id = mq_dict_intern(&t->names, key, len);
-	int			e = mq_accum_upsert(&t->sums, &id);
-	double	   *v = MQ_ACCUM_VALS(&t->sums, e);
+	double	   *v = mq_accum_row(&t->sums, &id);
 
 	v[0] += count;
 	v[1] += sum;
