@@ -80,8 +80,8 @@ run_tap() {
 	# shellcheck disable=SC2086
 	( cd "$tapdir" && runuser -u postgres -- env PATH="/usr/lib/postgresql/$pgver/bin:$PATH" \
 		PG_REGRESS=/usr/lib/postgresql/$pgver/lib/pgxs/src/test/regress/pg_regress \
-		MARKETIQ_DESTDIR="${1:-}" \
-		prove -I /usr/lib/postgresql/$pgver/lib/pgxs/src/test/perl -v t/ ) >"$log" 2>&1 || status=$?
+		MARKETIQ_DESTDIR="${1:-}" PG_TEST_TIMEOUT_DEFAULT=90 \
+		prove -I /usr/lib/postgresql/$pgver/lib/pgxs/src/test/perl -v t/*.pl ) >"$log" 2>&1 || status=$?
 	cat "$log"
 	tap_pass=$(grep -c -E '^ok [0-9]' "$log" || true)
 	tap_fail=$(grep -c -E '^not ok [0-9]' "$log" || true)

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "marketiq.h"
+#include "mq_registry.h"
 #include "mq_util.h"
 
 PG_MODULE_MAGIC;
@@ -47,7 +48,9 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-	MarkGUCPrefixReserved("marketiq");
-
 	mq_numeric_init();
+	mq_registry_init();
+
+	/* last: every marketiq.* setting must be defined before the prefix is reserved */
+	MarkGUCPrefixReserved("marketiq");
 }
