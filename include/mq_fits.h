@@ -36,8 +36,8 @@
 /*
  * Weighted moments of vectors v of width q: the sum of weights W, the
  * weighted mean m and the centred cross-products C = sum w (v - m)(v - m)'.
- * Rows are buffered and folded in per block (block mean, BLAS dsyrk of the
- * centred rows, then the exact pairwise update of Chan, Golub and LeVeque);
+ * Rows are buffered, shifted by the running mean, and folded in per block
+ * (BLAS dsyrk, then the exact pairwise update of Chan, Golub and LeVeque);
  * the buffer starts small and doubles, so a state of a small GROUP BY group
  * stays small.  All memory comes from the context current at init.
  */
@@ -49,9 +49,12 @@ typedef struct FitMoments
 	double	   *m2;				/* q x q centred cross-products, column-major, upper triangle */
 	int			cap;			/* rows the buffer holds now */
 	int			nbuf;			/* rows buffered, not yet folded in */
-	double	   *buf;			/* cap x q buffered rows, row-major */
-	double	   *wbuf;			/* their weights */
-	double	   *delta;			/* 2q scratch (difference of means, block mean) */
+	double	   *buf;			/* cap x q buffered rows, row-major: sqrt(w) (v - shift) */
+	double	   *sbuf;			/* their sqrt(w) */
+	double	   *shift;			/* q: what buffered rows are shifted by (the mean, or the first row) */
+	double	   *bsum;			/* q: sum of w (v - shift) over the buffered rows */
+	double		bw;				/* sum of w over the buffered rows */
+	double	   *delta;			/* q scratch */
 } FitMoments;
 
 extern void fit_moments_init(FitMoments *m, int q);
@@ -87,12 +90,14 @@ typedef struct FitProblem
 	const double *c;			/* p x p centred cross-products of x, upper */
 	const double *ct;			/* p centred cross-products of x and t */
 	double		mt;				/* mean of t */
+	int64		nrows;			/* rows behind the moments: at most nrows coefficients are estimable */
 } FitProblem;
 
 /*
  * Solve it.  aliased[p] marks slopes left out: with `detect`, it is set here
  * (constant columns and columns collinear with earlier ones); otherwise it
- * is taken as given.  coef[k] gets the coefficients (intercept first when
+ * is taken as given; with `detect`, columns beyond the first nrows
+ * coefficients are dropped too (n rows cannot determine more).  coef[k] gets the coefficients (intercept first when
  * present; NaN for left-out slopes) and covdiag[k] the diagonal of the
  * inverse of the normal-equation matrix (NaN for left-out slopes).  Returns
  * the number of coefficients estimated, or -1 when the matrix of the kept
@@ -111,6 +116,9 @@ extern double fit_condition(int p, bool intercept, double w, const double *mean,
 
 /* NaN */
 extern double fit_nan(void);
+
+/* columns.c: features as separate arguments (VARIADIC "any"); -1 when one is NULL */
+extern int	fit_columns_arg(FunctionCallInfo fcinfo, int first, double *x);
 
 /* linreg.c, shared with logreg: */
 /* WARNING listing the features a fit dropped as constant or collinear (none: nothing) */

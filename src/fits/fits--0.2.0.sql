@@ -84,6 +84,20 @@ CREATE AGGREGATE marketiq.linreg(y float8, x float8[], weight float8, intercept 
 COMMENT ON AGGREGATE marketiq.linreg(float8, float8[], float8, boolean) IS
 'weighted least squares of y on the features x, with an intercept unless intercept is false';
 
+CREATE FUNCTION marketiq.linreg_trans_columns(marketiq.linreg, float8, VARIADIC "any")
+RETURNS marketiq.linreg AS 'MODULE_PATHNAME', 'mq_linreg_trans_cols'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE marketiq.linreg_columns(y float8, VARIADIC x "any") (
+    SFUNC = marketiq.linreg_trans_columns,
+    STYPE = marketiq.linreg,
+    COMBINEFUNC = marketiq.linreg_combine,
+    FINALFUNC = marketiq.linreg_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE marketiq.linreg_columns(float8, "any") IS
+'least squares of y on features given as separate numeric or boolean arguments (linreg_columns(y, a, b, c) is linreg(y, ARRAY[a, b, c]) without building an array per row), with an intercept';
+
 CREATE FUNCTION marketiq.coefficients(model marketiq.linreg)
 RETURNS TABLE (term int, coef float8, std_err float8, statistic float8, p_value float8)
 AS 'MODULE_PATHNAME', 'mq_linreg_coefficients'
@@ -197,6 +211,20 @@ CREATE AGGREGATE marketiq.logreg(y boolean, x float8[], weight float8, intercept
 );
 COMMENT ON AGGREGATE marketiq.logreg(boolean, float8[], float8, boolean) IS
 'weighted logistic regression of y on the features x, with an intercept unless intercept is false';
+
+CREATE FUNCTION marketiq.logreg_trans_columns(marketiq.logreg, boolean, VARIADIC "any")
+RETURNS marketiq.logreg AS 'MODULE_PATHNAME', 'mq_logreg_trans_cols'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE marketiq.logreg_columns(y boolean, VARIADIC x "any") (
+    SFUNC = marketiq.logreg_trans_columns,
+    STYPE = marketiq.logreg,
+    COMBINEFUNC = marketiq.logreg_combine,
+    FINALFUNC = marketiq.logreg_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE marketiq.logreg_columns(boolean, "any") IS
+'logistic regression of y on features given as separate numeric or boolean arguments (logreg_columns(y, a, b, c) is logreg(y, ARRAY[a, b, c]) without building an array per row), with an intercept';
 
 CREATE FUNCTION marketiq.coefficients(model marketiq.logreg)
 RETURNS TABLE (term int, coef float8, std_err float8, statistic float8, p_value float8)

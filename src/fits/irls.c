@@ -46,6 +46,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 
 #include "mq_fits.h"
@@ -144,6 +145,7 @@ newton_step(const LogregPass *ps, bool intercept, bool detect, bool *aliased,
 	fp.c = ps->mom.m2;
 	fp.ct = ct;
 	fp.mt = ps->g0 / ps->mom.w;
+	fp.nrows = ps->n;
 	r = fit_solve(&fp, detect, aliased, d, covdiag);
 	pfree(ct);
 	return r;
@@ -207,9 +209,15 @@ logreg_fit(int p, bool intercept, LogregPassFn pass, void *ctx, int max_iter, do
 	memcpy(dmean, ps.mom.mean, sizeof(double) * p);
 	for (j = 0; j < p * p; j++)
 		dc[j] = ps.mom.m2[j] * 4.0; /* every weight was w / 4 */
-	cond = fit_condition(p, intercept, ps.sum_w, dmean, dc);
 	rank = newton_step(&ps, intercept, true, aliased, d, covdiag);
+	if (rank < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("logreg: the information matrix could not be factorised"),
+				 errhint("Rescale the features to similar magnitudes.")));
 	fit_warn_dropped("logreg", aliased, p, intercept);
+	/* a design with dropped columns is singular */
+	cond = rank < k ? get_float8_infinity() : fit_condition(p, intercept, ps.sum_w, dmean, dc);
 	mq_progress("logreg: %lld rows, deviance at zero coefficients %.10g", (long long) n, dev);
 
 	while (iter < max_iter)
@@ -244,12 +252,13 @@ logreg_fit(int p, bool intercept, LogregPassFn pass, void *ctx, int max_iter, do
 			last[j] = beta[j] - prev[j];
 		crit = fabs(dev_new - dev) / (fabs(dev_new) + 0.1);
 		dev = dev_new;
-		mq_progress("logreg: iteration %d, deviance %.12g, relative change %.3g", iter, dev, crit);
 		if (crit < tol)
 		{
+			mq_progress("logreg: iteration %d, deviance %.10g: converged", iter, dev);
 			converged = true;
 			break;
 		}
+		mq_progress("logreg: iteration %d, deviance %.10g, relative change %.2g", iter, dev, crit);
 		if (newton_step(&ps, intercept, false, aliased, d, covdiag) < 0)
 		{
 			stuck = true;
@@ -308,7 +317,8 @@ logreg_fit(int p, bool intercept, LogregPassFn pass, void *ctx, int max_iter, do
 	else if (!converged)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
-				 errmsg("logreg: did not converge after %d iterations", iter),
+				 errmsg_plural("logreg: did not converge after %d iteration",
+							   "logreg: did not converge after %d iterations", iter, iter),
 				 stuck ? errdetail("No Newton step decreased the deviance further.") :
 				 errdetail("The relative change of the deviance stayed above %g.", tol),
 				 errhint("Rescale features with very different magnitudes or remove collinear ones; marketiq.logreg_train accepts max_iterations.")));

@@ -201,7 +201,7 @@ check_width(int have, int got, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("array \"%s\" must have the same length in every row", what),
-				 errdetail("Earlier rows have %d elements, this one has %d.", have, got)));
+				 errdetail("Earlier rows have %d, this one has %d.", have, got)));
 }
 
 /* Error unless the intercept setting agrees with the state's. */
@@ -275,38 +275,57 @@ linreg_flatten(MqState *s)
 }
 
 /*
- * Transition, shared by the four signatures: argument 1 is y, 2 is x,
- * warg the weight (0: none), iarg the intercept flag (0: true).
+ * Transition, shared by the five signatures: argument 1 is y, x is the
+ * float8[] argument 2 or (columns) the separate arguments from 2 on, warg
+ * the weight (0: none), iarg the intercept flag (0: true).
  */
 static Datum
-linreg_trans_common(FunctionCallInfo fcinfo, int warg, int iarg)
+linreg_trans_common(FunctionCallInfo fcinfo, bool columns, int warg, int iarg)
 {
 	MqState    *s = mq_state_arg(fcinfo, 0, &mq_linreg_kind);
 	LinregState *st = (LinregState *) s;
 	int			intercept = 1;
 	double		w = 1.0,
 				y;
-	ArrayType  *xa;
 	const double *x;
-	int			nx;
+	int			nx,
+				j;
+	double		cols[FIT_MAX_FEATURES];	/* FUNC_MAX_ARGS or a VARIADIC array */
 
 	if (iarg > 0)
 	{
 		mq_check_not_null(PG_ARGISNULL(iarg), "intercept");
 		intercept = PG_GETARG_BOOL(iarg) ? 1 : 0;
 	}
-	check_intercept(st->intercept, intercept);
-	st->intercept = intercept;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (warg > 0 && PG_ARGISNULL(warg)))
+	if (st->intercept != intercept)
+	{
+		check_intercept(st->intercept, intercept);
+		st->intercept = intercept;
+	}
+	if (PG_ARGISNULL(1) || (warg > 0 && PG_ARGISNULL(warg)))
 	{
 		st->skipped++;
 		return mq_state_return(s);
 	}
-	xa = PG_GETARG_ARRAYTYPE_P(2);
-	if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+	if (columns)
 	{
-		st->skipped++;
+		nx = fit_columns_arg(fcinfo, 2, cols);
+		x = cols;
+	}
+	else if (PG_ARGISNULL(2))
+		nx = -1;
+	else
+	{
+		ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(2);
+
+		if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+			nx = -1;
+		else
+			x = mq_check_float8_array(xa, "x", 0, &nx);
+	}
+	if (nx < 0)
+	{
+		st->skipped++;			/* a NULL feature */
 		return mq_state_return(s);
 	}
 	if (warg > 0)
@@ -318,9 +337,10 @@ linreg_trans_common(FunctionCallInfo fcinfo, int warg, int iarg)
 	}
 	y = PG_GETARG_FLOAT8(1);
 	mq_check_finite(y, "y");
-	x = mq_check_float8_array(xa, "x", 0, &nx);
-	if (st->p == 0)
+	if (st->p != nx)
 	{
+		if (st->p != 0)
+			check_width(st->p, nx, "x");
 		if (nx > FIT_MAX_FEATURES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -328,9 +348,8 @@ linreg_trans_common(FunctionCallInfo fcinfo, int warg, int iarg)
 							nx, FIT_MAX_FEATURES)));
 		linreg_set_p(st, nx);
 	}
-	else
-		check_width(st->p, nx, "x");
-	memcpy(st->row, x, sizeof(double) * nx);
+	for (j = 0; j < nx; j++)
+		st->row[j] = x[j];
 	st->row[nx] = y;
 	fit_moments_add(&st->mom, st->row, w);
 	st->n++;
@@ -344,7 +363,7 @@ PG_FUNCTION_INFO_V1(mq_linreg_trans);
 Datum
 mq_linreg_trans(PG_FUNCTION_ARGS)
 {
-	return linreg_trans_common(fcinfo, 0, 0);
+	return linreg_trans_common(fcinfo, false, 0, 0);
 }
 
 PG_FUNCTION_INFO_V1(mq_linreg_trans_w);
@@ -352,7 +371,7 @@ PG_FUNCTION_INFO_V1(mq_linreg_trans_w);
 Datum
 mq_linreg_trans_w(PG_FUNCTION_ARGS)
 {
-	return linreg_trans_common(fcinfo, 3, 0);
+	return linreg_trans_common(fcinfo, false, 3, 0);
 }
 
 PG_FUNCTION_INFO_V1(mq_linreg_trans_i);
@@ -360,7 +379,7 @@ PG_FUNCTION_INFO_V1(mq_linreg_trans_i);
 Datum
 mq_linreg_trans_i(PG_FUNCTION_ARGS)
 {
-	return linreg_trans_common(fcinfo, 0, 3);
+	return linreg_trans_common(fcinfo, false, 0, 3);
 }
 
 PG_FUNCTION_INFO_V1(mq_linreg_trans_wi);
@@ -368,7 +387,15 @@ PG_FUNCTION_INFO_V1(mq_linreg_trans_wi);
 Datum
 mq_linreg_trans_wi(PG_FUNCTION_ARGS)
 {
-	return linreg_trans_common(fcinfo, 3, 4);
+	return linreg_trans_common(fcinfo, false, 3, 4);
+}
+
+PG_FUNCTION_INFO_V1(mq_linreg_trans_cols);
+/* linreg_columns(y, VARIADIC x "any") transition. */
+Datum
+mq_linreg_trans_cols(PG_FUNCTION_ARGS)
+{
+	return linreg_trans_common(fcinfo, true, 0, 0);
 }
 
 PG_FUNCTION_INFO_V1(mq_linreg_combine);
@@ -455,7 +482,13 @@ linreg_fit(LinregState *st)
 	fp.c = c;
 	fp.ct = ct;
 	fp.mt = my;
+	fp.nrows = st->n;
 	rank = fit_solve(&fp, true, aliased, coef, covdiag);
+	if (rank < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("linreg: the normal equations could not be solved"),
+				 errhint("Rescale the features to similar magnitudes.")));
 	fit_warn_dropped("linreg", aliased, p, intercept);
 
 	/* residual and total sums of squares */
@@ -479,7 +512,7 @@ linreg_fit(LinregState *st)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
 				 errmsg("linreg: no residual degrees of freedom"),
-				 errdetail("%lld rows for %d coefficients: the fit is exact and standard errors are undefined.",
+				 errdetail("Rows: %lld; coefficients estimated: %d. The fit is exact and standard errors are undefined.",
 						   (long long) st->n, rank),
 				 errhint("Add rows or remove features.")));
 	sigma2 = df > 0 ? rss / (double) df : fit_nan();
@@ -501,7 +534,8 @@ linreg_fit(LinregState *st)
 	mq_put_int64(b, LR_RANK, rank);
 	mq_put_float8(b, LR_RSS, rss);
 	mq_put_float8(b, LR_TSS, tss);
-	mq_put_float8(b, LR_COND, fit_condition(p, intercept, w, mo->mean, c));
+	/* a design with dropped columns is singular */
+	mq_put_float8(b, LR_COND, rank < k ? get_float8_infinity() : fit_condition(p, intercept, w, mo->mean, c));
 	return mq_build_finish(b);
 }
 

@@ -223,7 +223,7 @@ check_width(int have, int got)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("array \"x\" must have the same length in every row"),
-				 errdetail("Earlier rows have %d elements, this one has %d.", have, got)));
+				 errdetail("Earlier rows have %d, this one has %d.", have, got)));
 }
 
 /* Error unless the intercept setting agrees with the state's. */
@@ -326,37 +326,55 @@ logreg_flatten(MqState *s)
 }
 
 /*
- * Transition, shared by the four signatures: argument 1 is y, 2 is x, warg
+ * Transition, shared by the five signatures: argument 1 is y, x is the
+ * float8[] argument 2 or (columns) the separate arguments from 2 on, warg
  * the weight (0: none), iarg the intercept flag (0: true).
  */
 static Datum
-logreg_trans_common(FunctionCallInfo fcinfo, int warg, int iarg)
+logreg_trans_common(FunctionCallInfo fcinfo, bool columns, int warg, int iarg)
 {
 	MqState    *s = mq_state_arg(fcinfo, 0, &mq_logreg_kind);
 	LogregState *st = (LogregState *) s;
 	int			intercept = 1;
 	double		w = 1.0;
-	ArrayType  *xa;
 	const double *x;
 	int			nx;
+	double		cols[FIT_MAX_FEATURES];	/* FUNC_MAX_ARGS or a VARIADIC array */
 
 	if (iarg > 0)
 	{
 		mq_check_not_null(PG_ARGISNULL(iarg), "intercept");
 		intercept = PG_GETARG_BOOL(iarg) ? 1 : 0;
 	}
-	check_intercept(st->intercept, intercept);
-	st->intercept = intercept;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (warg > 0 && PG_ARGISNULL(warg)))
+	if (st->intercept != intercept)
+	{
+		check_intercept(st->intercept, intercept);
+		st->intercept = intercept;
+	}
+	if (PG_ARGISNULL(1) || (warg > 0 && PG_ARGISNULL(warg)))
 	{
 		st->skipped++;
 		return mq_state_return(s);
 	}
-	xa = PG_GETARG_ARRAYTYPE_P(2);
-	if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+	if (columns)
 	{
-		st->skipped++;
+		nx = fit_columns_arg(fcinfo, 2, cols);
+		x = cols;
+	}
+	else if (PG_ARGISNULL(2))
+		nx = -1;
+	else
+	{
+		ArrayType  *xa = PG_GETARG_ARRAYTYPE_P(2);
+
+		if (ARR_HASNULL(xa) && array_contains_nulls(xa))
+			nx = -1;
+		else
+			x = mq_check_float8_array(xa, "x", 0, &nx);
+	}
+	if (nx < 0)
+	{
+		st->skipped++;			/* a NULL feature */
 		return mq_state_return(s);
 	}
 	if (warg > 0)
@@ -366,9 +384,10 @@ logreg_trans_common(FunctionCallInfo fcinfo, int warg, int iarg)
 		if (w == 0.0)
 			return mq_state_return(s);	/* a zero weight leaves the row out */
 	}
-	x = mq_check_float8_array(xa, "x", 0, &nx);
-	if (st->p == 0)
+	if (st->p != nx)
 	{
+		if (st->p != 0)
+			check_width(st->p, nx);
 		if (nx > FIT_MAX_FEATURES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -376,8 +395,6 @@ logreg_trans_common(FunctionCallInfo fcinfo, int warg, int iarg)
 							nx, FIT_MAX_FEATURES)));
 		logreg_set_p(st, nx);
 	}
-	else
-		check_width(st->p, nx);
 	if (PG_GETARG_BOOL(1))
 	{
 		logreg_add_cell(st, x, w, 0.0);
@@ -395,7 +412,7 @@ PG_FUNCTION_INFO_V1(mq_logreg_trans);
 Datum
 mq_logreg_trans(PG_FUNCTION_ARGS)
 {
-	return logreg_trans_common(fcinfo, 0, 0);
+	return logreg_trans_common(fcinfo, false, 0, 0);
 }
 
 PG_FUNCTION_INFO_V1(mq_logreg_trans_w);
@@ -403,7 +420,7 @@ PG_FUNCTION_INFO_V1(mq_logreg_trans_w);
 Datum
 mq_logreg_trans_w(PG_FUNCTION_ARGS)
 {
-	return logreg_trans_common(fcinfo, 3, 0);
+	return logreg_trans_common(fcinfo, false, 3, 0);
 }
 
 PG_FUNCTION_INFO_V1(mq_logreg_trans_i);
@@ -411,7 +428,7 @@ PG_FUNCTION_INFO_V1(mq_logreg_trans_i);
 Datum
 mq_logreg_trans_i(PG_FUNCTION_ARGS)
 {
-	return logreg_trans_common(fcinfo, 0, 3);
+	return logreg_trans_common(fcinfo, false, 0, 3);
 }
 
 PG_FUNCTION_INFO_V1(mq_logreg_trans_wi);
@@ -419,7 +436,15 @@ PG_FUNCTION_INFO_V1(mq_logreg_trans_wi);
 Datum
 mq_logreg_trans_wi(PG_FUNCTION_ARGS)
 {
-	return logreg_trans_common(fcinfo, 3, 4);
+	return logreg_trans_common(fcinfo, false, 3, 4);
+}
+
+PG_FUNCTION_INFO_V1(mq_logreg_trans_cols);
+/* logreg_columns(y, VARIADIC x "any") transition. */
+Datum
+mq_logreg_trans_cols(PG_FUNCTION_ARGS)
+{
+	return logreg_trans_common(fcinfo, true, 0, 0);
 }
 
 PG_FUNCTION_INFO_V1(mq_logreg_combine);

@@ -15,20 +15,24 @@
  * data really have.  But centring needs the means first, and a one-pass
  * aggregate (or a parallel worker) does not have them.
  *
- * The algorithm.  Rows are buffered in a block.  When the block is full its
- * own weighted mean m_b is computed, the rows are centred on it and scaled by
- * sqrt(w), and one BLAS dsyrk adds their cross-products C_b to C.  The block
- * is then merged with what came before by the exact pairwise update
- * (Chan, Golub and LeVeque, 1979):
+ * The algorithm.  Rows are buffered in a block, stored already shifted by
+ * the running mean m (by the first row for the very first block) and scaled
+ * by sqrt(w), while the block's weight W_b and its shifted sum are summed on
+ * the way (one pass over the row, which is all the per-row cost).  When the
+ * block is full, one BLAS dsyrk adds the shifted cross-products S_b to C,
+ * and with d = (block mean - m) the exact pairwise update of Chan, Golub and
+ * LeVeque (1979), which for a shift equal to the running mean reduces to
  *
- *	  d = m_b - m;   C += C_b + (W W_b / (W + W_b)) d d';
- *	  m += d W_b / (W + W_b);   W += W_b.
+ *	  C += S_b - (W_b^2 / (W + W_b)) d d';   m += d W_b / (W + W_b);   W += W_b,
  *
- * The same update merges two partial states (the combine function), so a
- * parallel plan computes the same statistic with a different grouping of
- * the additions, i.e. equal to rounding.  Cost per row: one copy into the
- * buffer; per block: two passes over it and a dsyrk, which for the ten-ish
- * columns of a regression is far below the cost of producing the row.
+ * merges the block in.  Because the shift is the mean of everything before,
+ * the terms that cancel are no larger than the result (rows sorted by a
+ * feature lose nothing); the first block, shifted by its first row, is
+ * centred exactly on its own mean before its dsyrk.  The general form of
+ * the same update merges two partial states (the combine function), so a
+ * parallel plan computes the same statistic with the additions grouped
+ * differently, i.e. equal to rounding.  For the ten-ish columns of a
+ * regression the block work is far below the cost of producing the row.
  *
  * The buffer starts at a few rows and doubles up to FIT_BLOCK, so that a
  * GROUP BY with many small groups does not pay a full block per group.
@@ -60,22 +64,27 @@ fit_nan(void)
 void
 fit_moments_init(FitMoments *m, int q)
 {
+	int			q1 = Max(q, 1);
+
 	m->q = q;
 	m->w = 0.0;
-	m->mean = palloc0(sizeof(double) * Max(q, 1));
+	m->mean = palloc0(sizeof(double) * q1);
 	m->m2 = palloc0(sizeof(double) * Max((Size) q * q, 1));
 	m->cap = FIT_BLOCK_START;
 	m->nbuf = 0;
-	m->buf = palloc(sizeof(double) * m->cap * Max(q, 1));
-	m->wbuf = palloc(sizeof(double) * m->cap);
-	m->delta = palloc(sizeof(double) * 2 * Max(q, 1));
+	m->buf = palloc(sizeof(double) * m->cap * q1);
+	m->sbuf = palloc(sizeof(double) * m->cap);
+	m->shift = palloc0(sizeof(double) * q1);
+	m->bsum = palloc0(sizeof(double) * q1);
+	m->bw = 0.0;
+	m->delta = palloc(sizeof(double) * q1);
 }
 
 /* Upper bound of the bytes an accumulator of width q holds. */
 Size
 fit_moments_bytes(int q)
 {
-	return sizeof(double) * ((Size) q * q + (Size) (FIT_BLOCK + 3) * q + FIT_BLOCK);
+	return sizeof(double) * ((Size) q * q + (Size) (FIT_BLOCK + 5) * q + FIT_BLOCK);
 }
 
 /* Rank-one update of the upper triangle: a += f d d'. */
@@ -95,50 +104,59 @@ upper_rank1(double *a, int q, double f, const double *d)
 	}
 }
 
-/* Merge moments (wb, mb, with cross-products already added to m2) into (w, mean). */
-static void
-merge_mean(FitMoments *m, double wb, const double *mb)
-{
-	int			j;
-	double		wt,
-				f;
-
-	if (m->w == 0.0)
-	{
-		memcpy(m->mean, mb, sizeof(double) * m->q);
-		m->w = wb;
-		return;
-	}
-	wt = m->w + wb;
-	f = m->w * wb / wt;
-	for (j = 0; j < m->q; j++)
-		m->delta[j] = mb[j] - m->mean[j];
-	upper_rank1(m->m2, m->q, f, m->delta);
-	for (j = 0; j < m->q; j++)
-		m->mean[j] += m->delta[j] * (wb / wt);
-	m->w = wt;
-}
-
-/* Buffer one row. */
+/* Buffer one row (shifted and scaled; see the header comment). */
 void
 fit_moments_add(FitMoments *m, const double *v, double w)
 {
+	int			q = m->q,
+				j;
+	double	   *row;
+	double	   *shift = m->shift;
+	double	   *bsum = m->bsum;
+
 	if (m->nbuf == m->cap)
 	{
 		if (m->cap < FIT_BLOCK)
 		{
 			m->cap *= 2;
-			m->buf = repalloc(m->buf, sizeof(double) * m->cap * Max(m->q, 1));
-			m->wbuf = repalloc(m->wbuf, sizeof(double) * m->cap);
+			m->buf = repalloc(m->buf, sizeof(double) * m->cap * Max(q, 1));
+			m->sbuf = repalloc(m->sbuf, sizeof(double) * m->cap);
 		}
 		else
 			fit_moments_flush(m);
 	}
-	memcpy(m->buf + (Size) m->nbuf * m->q, v, sizeof(double) * m->q);
-	m->wbuf[m->nbuf++] = w;
+	if (m->w == 0.0 && m->nbuf == 0)
+		memcpy(shift, v, sizeof(double) * q);	/* the first row shifts the first block */
+	row = m->buf + (Size) m->nbuf * q;
+	if (w == 1.0)
+	{
+		for (j = 0; j < q; j++)
+		{
+			double		d = v[j] - shift[j];
+
+			row[j] = d;
+			bsum[j] += d;
+		}
+		m->sbuf[m->nbuf] = 1.0;
+	}
+	else
+	{
+		double		s = sqrt(w);
+
+		for (j = 0; j < q; j++)
+		{
+			double		d = v[j] - shift[j];
+
+			row[j] = s * d;
+			bsum[j] += w * d;
+		}
+		m->sbuf[m->nbuf] = s;
+	}
+	m->bw += w;
+	m->nbuf++;
 }
 
-/* Fold the buffered block in: block mean, dsyrk of the centred rows, pairwise update. */
+/* Fold the buffered block in: dsyrk of the shifted rows, then the pairwise update. */
 void
 fit_moments_flush(FitMoments *m)
 {
@@ -146,51 +164,45 @@ fit_moments_flush(FitMoments *m)
 				nb = m->nbuf,
 				i,
 				j;
-	double		wb = 0.0;
-	double	   *mb = m->delta + q;	/* second half of the scratch */
+	double		wb = m->bw,
+				wt = m->w + wb;
+	double	   *d = m->delta;
 
 	if (nb == 0)
 		return;
-	m->nbuf = 0;
-	if (q == 0)
+	for (j = 0; j < q; j++)
+		d[j] = m->bsum[j] / wb;
+	if (m->w == 0.0)
 	{
+		/* the first block: centre it on its own mean, exactly */
 		for (i = 0; i < nb; i++)
-			m->w += m->wbuf[i];
-		return;
-	}
-	memset(mb, 0, sizeof(double) * q);
-	for (i = 0; i < nb; i++)
-	{
-		const double *row = m->buf + (Size) i * q;
-		double		w = m->wbuf[i];
+		{
+			double	   *row = m->buf + (Size) i * q;
+			double		s = m->sbuf[i];
 
-		wb += w;
-		for (j = 0; j < q; j++)
-			mb[j] += w * row[j];
+			for (j = 0; j < q; j++)
+				row[j] -= s * d[j];
+		}
+		if (q > 0)
+			mq_syrk_rows(m->m2, q, m->buf, nb, 1.0);
+	}
+	else if (q > 0)
+	{
+		mq_syrk_rows(m->m2, q, m->buf, nb, 1.0);
+		upper_rank1(m->m2, q, -(wb * wb / wt), d);
 	}
 	for (j = 0; j < q; j++)
-		mb[j] /= wb;
-	for (i = 0; i < nb; i++)
 	{
-		double	   *row = m->buf + (Size) i * q;
-		double		w = m->wbuf[i];
-
-		if (w == 1.0)
-			for (j = 0; j < q; j++)
-				row[j] -= mb[j];
-		else
-		{
-			double		s = sqrt(w);
-
-			for (j = 0; j < q; j++)
-				row[j] = s * (row[j] - mb[j]);
-		}
+		m->mean[j] = m->shift[j] + d[j] * (wb / wt);
+		m->shift[j] = m->mean[j];
+		m->bsum[j] = 0.0;
 	}
-	mq_syrk_rows(m->m2, q, m->buf, nb, 1.0);
-	merge_mean(m, wb, mb);
+	m->w = wt;
+	m->bw = 0.0;
+	m->nbuf = 0;
 }
 
-/* Fold in another accumulator's flat moments. */
+/* Fold in another accumulator's flat moments (w, mean, packed cross-products). */
 void
 fit_moments_merge(FitMoments *m, double w, const double *mean, const double *packed)
 {
@@ -199,7 +211,7 @@ fit_moments_merge(FitMoments *m, double w, const double *mean, const double *pac
 				j;
 	const double *src = packed;
 
-	if (w <= 0.0)
+	if (!(w > 0.0))
 		return;
 	fit_moments_flush(m);
 	for (j = 0; j < q; j++)
@@ -209,7 +221,20 @@ fit_moments_merge(FitMoments *m, double w, const double *mean, const double *pac
 		for (i = 0; i <= j; i++)
 			col[i] += *src++;
 	}
-	merge_mean(m, w, mean);
+	if (m->w == 0.0)
+		memcpy(m->mean, mean, sizeof(double) * q);
+	else
+	{
+		double		wt = m->w + w;
+
+		for (j = 0; j < q; j++)
+			m->delta[j] = mean[j] - m->mean[j];
+		upper_rank1(m->m2, q, m->w * w / wt, m->delta);
+		for (j = 0; j < q; j++)
+			m->mean[j] += m->delta[j] * (w / wt);
+	}
+	m->w += w;
+	memcpy(m->shift, m->mean, sizeof(double) * q);
 }
 
 /* Packed upper triangle of a column-major q x q matrix. */

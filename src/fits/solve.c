@@ -80,6 +80,93 @@ find_collinear(const double *s, int r, bool *drop)
 	pfree(f);
 }
 
+/*
+ * The kept columns (not aliased) of the p x p matrix a, scaled to unit
+ * diagonal, in a new r x r matrix; keep[] and sd[] get their indexes and
+ * square-root diagonals, *r their number (NULL when none).
+ */
+static double *
+scaled_kept(const double *a, int p, const bool *aliased, int *keep, double *sd, int *r)
+{
+	double	   *s;
+	int			i,
+				j,
+				n = 0;
+
+	for (j = 0; j < p; j++)
+		if (!aliased[j])
+			keep[n++] = j;
+	*r = n;
+	if (n == 0)
+		return NULL;
+	for (i = 0; i < n; i++)
+		sd[i] = sqrt(a[keep[i] + (Size) keep[i] * p]);
+	s = palloc(sizeof(double) * n * n);
+	for (j = 0; j < n; j++)
+		for (i = 0; i <= j; i++)
+			s[i + (Size) j * n] = a[keep[i] + (Size) keep[j] * p] / (sd[i] * sd[j]);
+	return s;
+}
+
+/* Find the constant and collinear columns of a (see the file header) and mark them in aliased[]. */
+static void
+detect_aliased(const FitProblem *fp, const double *a, bool *aliased, int *keep, double *sd)
+{
+	int			p = fp->p,
+				r,
+				j;
+	double	   *s,
+			   *copy;
+	bool		small_pivot = false;
+
+	/* constant columns: no variance (with an intercept) or all zero */
+	for (j = 0; j < p; j++)
+	{
+		double		d = a[j + (Size) j * p];
+
+		aliased[j] = fp->intercept ?
+			!(d > 1e-14 * fp->w * fp->mean[j] * fp->mean[j]) :
+			!(d > 0.0);
+	}
+	/* collinear columns: a small pivot of the in-order Cholesky factorisation */
+	s = scaled_kept(a, p, aliased, keep, sd, &r);
+	if (r > 0)
+	{
+		copy = palloc(sizeof(double) * r * r);
+		memcpy(copy, s, sizeof(double) * r * r);
+		if (mq_cholesky(s, r) == 0)
+		{
+			for (j = 0; j < r; j++)
+				if (!(s[j + (Size) j * r] * s[j + (Size) j * r] >= FIT_COLLINEAR_TOL))
+					small_pivot = true;
+		}
+		else
+			small_pivot = true;
+		if (small_pivot)
+		{
+			bool	   *drop = palloc0(sizeof(bool) * r);
+
+			find_collinear(copy, r, drop);
+			for (j = 0; j < r; j++)
+				if (drop[j])
+					aliased[keep[j]] = true;
+			pfree(drop);
+		}
+		pfree(copy);
+		pfree(s);
+	}
+	/* n rows determine at most n coefficients: drop the later columns, as R does */
+	if (fp->nrows > 0)
+	{
+		int64		room = fp->nrows - (fp->intercept ? 1 : 0);
+
+		r = 0;
+		for (j = 0; j < p; j++)
+			if (!aliased[j] && ++r > room)
+				aliased[j] = true;
+	}
+}
+
 /* Solve the weighted least-squares problem fp (see mq_fits.h). */
 int
 fit_solve(const FitProblem *fp, bool detect, bool *aliased, double *coef, double *covdiag)
@@ -90,11 +177,10 @@ fit_solve(const FitProblem *fp, bool detect, bool *aliased, double *coef, double
 	double	   *a = palloc(sizeof(double) * Max((Size) p * p, 1));
 	double	   *rhs = palloc(sizeof(double) * Max(p, 1));
 	double	   *sd = palloc(sizeof(double) * Max(p, 1));
-	double	   *s = NULL;
-	int			r = 0,
+	double	   *s;
+	int			r,
 				i,
-				j,
-				attempt;
+				j;
 
 	/* the normal-equation matrix of the slopes and its right-hand side */
 	for (j = 0; j < p; j++)
@@ -109,82 +195,11 @@ fit_solve(const FitProblem *fp, bool detect, bool *aliased, double *coef, double
 		}
 		rhs[j] = fp->ct[j] + (fp->intercept ? 0.0 : fp->w * fp->mean[j] * fp->mt);
 	}
-
 	if (detect)
-	{
-		/* constant columns: no variance (with an intercept) or all zero */
-		for (j = 0; j < p; j++)
-		{
-			double		d = a[j + (Size) j * p];
-
-			aliased[j] = fp->intercept ?
-				!(d > 1e-14 * fp->w * fp->mean[j] * fp->mean[j]) :
-				!(d > 0.0);
-		}
-	}
-
-	for (attempt = 0; attempt < 2; attempt++)
-	{
-		bool		small_pivot = false;
-
-		r = 0;
-		for (j = 0; j < p; j++)
-			if (!aliased[j])
-				keep[r++] = j;
-		if (r == 0)
-			break;
-		for (i = 0; i < r; i++)
-			sd[i] = sqrt(a[keep[i] + (Size) keep[i] * p]);
-		/* the scaled matrix of the kept columns */
-		s = palloc(sizeof(double) * r * r);
-		for (j = 0; j < r; j++)
-			for (i = 0; i <= j; i++)
-				s[i + (Size) j * r] = a[keep[i] + (Size) keep[j] * p] / (sd[i] * sd[j]);
-		if (!detect || attempt == 1)
-		{
-			if (mq_cholesky(s, r) != 0)
-			{
-				if (detect)
-					elog(ERROR, "collinearity detection left a singular matrix");
-				return -1;
-			}
-			break;
-		}
-		else
-		{
-			double	   *copy = palloc(sizeof(double) * r * r);
-			bool	   *drop;
-
-			memcpy(copy, s, sizeof(double) * r * r);
-			if (mq_cholesky(s, r) == 0)
-			{
-				for (j = 0; j < r; j++)
-				{
-					double		d = s[j + (Size) j * r];
-
-					if (!(d * d >= FIT_COLLINEAR_TOL))
-						small_pivot = true;
-				}
-			}
-			else
-				small_pivot = true;
-			if (!small_pivot)
-			{
-				pfree(copy);
-				break;
-			}
-			/* find the columns to drop, in order, then factorise the rest */
-			drop = palloc0(sizeof(bool) * r);
-			find_collinear(copy, r, drop);
-			for (j = 0; j < r; j++)
-				if (drop[j])
-					aliased[keep[j]] = true;
-			pfree(copy);
-			pfree(drop);
-			pfree(s);
-			s = NULL;
-		}
-	}
+		detect_aliased(fp, a, aliased, keep, sd);
+	s = scaled_kept(a, p, aliased, keep, sd, &r);
+	if (r > 0 && mq_cholesky(s, r) != 0)
+		return -1;
 
 	/* coefficients and the diagonal of the inverse */
 	for (j = 0; j < p; j++)
@@ -259,19 +274,16 @@ fit_condition(int p, bool intercept, double w, const double *mean, const double 
 	memcpy(rc, c, sizeof(double) * p * p);
 	if (mq_cholesky(rc, p) != 0)
 	{
-		/* C is singular: use the eigenvalues of X'X (enough to tell "huge") */
-		double	   *g = palloc0(sizeof(double) * k * k);
+		/* C is singular: so is X with an intercept; without, a constant column can be fine */
+		double	   *g;
 		double		cond;
 
 		if (intercept)
-			g[0] = w;
+			return get_float8_infinity();
+		g = palloc0(sizeof(double) * k * k);
 		for (j = 0; j < p; j++)
-		{
-			if (intercept)
-				g[0 + (Size) (j + 1) * k] = w * mean[j];
 			for (i = 0; i <= j; i++)
-				g[(i + off) + (Size) (j + off) * k] = c[i + (Size) j * p] + w * mean[i] * mean[j];
-		}
+				g[i + (Size) j * k] = c[i + (Size) j * p] + w * mean[i] * mean[j];
 		cond = mq_sym_condition(g, k);
 		return isinf(cond) || isnan(cond) ? cond : sqrt(cond);
 	}

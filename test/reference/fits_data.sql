@@ -10,12 +10,17 @@
 -- come only from float8 operations and libm's exp and ln, so Python rebuilds the same table
 -- bit for bit.
 CREATE FUNCTION pg_temp.fits_u(i bigint, s int) RETURNS float8
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT (d::float8 + 0.5::float8) / 2147483647.0::float8
-      FROM (SELECT ((c # (c >> 15)) * 48271) % 2147483647 AS d
-      FROM (SELECT ((b # (b >> 11)) * 48271) % 2147483647 AS c
-      FROM (SELECT ((a # (a >> 13)) * 48271) % 2147483647 AS b
-      FROM (SELECT (i * 1000003 + s * 7919) % 2147483647 AS a) r1) r2) r3) r4 $$;
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+DECLARE
+    a bigint := (i * 1000003 + s * 7919) % 2147483647;
+BEGIN
+    a := ((a # (a >> 13)) * 48271) % 2147483647;
+    a := ((a # (a >> 11)) * 48271) % 2147483647;
+    a := ((a # (a >> 15)) * 48271) % 2147483647;
+    RETURN (a::float8 + 0.5::float8) / 2147483647.0::float8;
+END
+$$;
 
 CREATE TABLE bank AS
 WITH f AS (

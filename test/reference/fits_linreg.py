@@ -34,7 +34,15 @@ def report(name, res, const=True):
 
 d = bank()
 X = sm.add_constant(d[FEATURES].values)
-report("bank OLS deposit ~ 7 features", sm.OLS(d["deposit"].values, X).fit())
+r = sm.OLS(d["deposit"].values, X).fit()
+report("bank OLS deposit ~ 7 features", r)
+print("-- 90% confidence intervals (term, lower, upper):")
+ci = r.conf_int(0.10)
+print(values([(i, ci[i, 0], ci[i, 1]) for i in range(len(r.params))]))
+x0 = np.array([[1.0, 40.0, 10.0, 5.0, 2.0, 0.0, 1.0, 0.0]])
+print("-- predict(age 40, balance 10, duration 5, campaign 2, previous 0, housing 1, loan 0):",
+      repr(r.predict(x0)[0]))
+print()
 report("bank WLS deposit ~ 7 features, weights w",
        sm.WLS(d["deposit"].values, X, weights=d["w"].values).fit())
 report("bank OLS deposit ~ age + balance + duration, no intercept",

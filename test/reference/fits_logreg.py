@@ -31,6 +31,24 @@ def report(name, params, bse, stats, const=True):
     print()
 
 
+# mtcars (R's datasets): am ~ hp + wt
+hp = [110, 110, 93, 110, 175, 105, 245, 62, 95, 123, 123, 180, 180, 180, 205, 215, 230, 66, 52,
+      65, 97, 150, 150, 245, 175, 66, 91, 113, 264, 175, 335, 109]
+wt = [2.62, 2.875, 2.32, 3.215, 3.44, 3.46, 3.57, 3.19, 3.15, 3.44, 3.44, 4.07, 3.73, 3.78, 5.25,
+      5.424, 5.345, 2.2, 1.615, 1.835, 2.465, 3.52, 3.435, 3.84, 3.845, 1.935, 2.14, 1.513, 3.17,
+      2.77, 3.57, 2.78]
+am = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+Xm = sm.add_constant(np.column_stack([hp, wt]))
+r = sm.Logit(np.array(am, dtype=float), Xm).fit(method="newton", tol=1e-14, maxiter=100, disp=0)
+report("mtcars Logit am ~ hp + wt (llf, llnull, aic, bic, prsquared, llr, llr_pvalue, cond(X), predict(hp=150, wt=3))",
+       r.params, r.bse,
+       (r.llf, r.llnull, r.aic, r.bic, r.prsquared, r.llr, r.llr_pvalue, np.linalg.cond(Xm),
+        r.predict(np.array([[1.0, 150.0, 3.0]]))[0]))
+print("-- odds ratios with 95% limits (term, exp(coef), lower, upper):")
+ci = r.conf_int(0.05)
+print(values([(i, np.exp(r.params[i]), np.exp(ci[i, 0]), np.exp(ci[i, 1])) for i in range(3)]))
+print()
+
 d = bank()
 y = d["subscribed"].astype(float).values
 X = sm.add_constant(d[FEATURES].values)
@@ -39,6 +57,13 @@ print("-- fit (llf, llnull, deviance, null deviance, aic, bic, prsquared, llr, l
 report("bank Logit subscribed ~ 7 features", r.params, r.bse,
        (r.llf, r.llnull, -2 * r.llf, -2 * r.llnull, r.aic, r.bic, r.prsquared, r.llr, r.llr_pvalue,
         np.linalg.cond(X)))
+print("-- 90% confidence intervals (term, lower, upper):")
+ci = r.conf_int(0.10)
+print(values([(i, ci[i, 0], ci[i, 1]) for i in range(len(r.params))]))
+x0 = np.array([[1.0, 40.0, 10.0, 5.0, 2.0, 0.0, 1.0, 0.0]])
+print("-- predict(age 40, balance 10, duration 5, campaign 2, previous 0, housing 1, loan 0):",
+      repr(r.predict(x0)[0]))
+print()
 
 r = sm.GLM(y, X, family=sm.families.Binomial(), freq_weights=d["w"].values).fit(tol=1e-14)
 report("bank GLM Binomial subscribed ~ 7 features, freq_weights w (llf, deviance, null deviance, cond(sqrt(w) X))",
