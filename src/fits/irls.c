@@ -77,6 +77,7 @@ logreg_pass_add(LogregPass *ps, const double *x, const double *beta, bool interc
 	const double *b = beta + (intercept ? 1 : 0);
 	double		eta = intercept ? beta[0] : 0.0;
 	double		e,
+				l,
 				mu,
 				mu1,
 				log_mu,
@@ -87,21 +88,21 @@ logreg_pass_add(LogregPass *ps, const double *x, const double *beta, bool interc
 	for (j = 0; j < p; j++)
 		eta += b[j] * x[j];
 	/* mu and 1 - mu and their logs, without cancellation or overflow */
+	e = exp(-fabs(eta));
+	l = log1p(e);
 	if (eta >= 0.0)
 	{
-		e = exp(-eta);
 		mu = 1.0 / (1.0 + e);
 		mu1 = e / (1.0 + e);
-		log_mu = -log1p(e);
-		log_mu1 = -eta - log1p(e);
+		log_mu = -l;
+		log_mu1 = -eta - l;
 	}
 	else
 	{
-		e = exp(eta);
 		mu = e / (1.0 + e);
 		mu1 = 1.0 / (1.0 + e);
-		log_mu = eta - log1p(e);
-		log_mu1 = -log1p(e);
+		log_mu = eta - l;
+		log_mu1 = -l;
 	}
 	if (w1 > 0.0)
 		ps->loglik += w1 * log_mu;

@@ -11,8 +11,10 @@
  * a hash table of distinct x vectors ("cells"), each with the total weight
  * of its rows with y true and with y false.  Features that are counts,
  * flags or categories (channel exposures, segments) collapse to few cells,
- * and the fit then costs nothing per original row; continuous features keep
- * about one cell per row, 8 (p + 2) bytes plus the hash table.  The state's
+ * and the fit then costs nothing per original row.  When the rows turn out
+ * to be mostly distinct (continuous features), the state stops hashing after
+ * 65,536 cells and appends the later rows as they come: 8 (p + 2) bytes
+ * each.  The state's
  * size is checked against marketiq.max_model_bytes, past which the error's
  * hint points to marketiq.logreg_train, which makes one SQL pass per
  * iteration instead and needs no memory per row (logreg_train.c).  Two
@@ -70,6 +72,11 @@ static const MqSectSpec logreg_sects[LG_NSECT] = {
 	{"condition_number", MQ_FLOAT8},
 };
 
+/* rows per chunk of kept rows */
+#define CHUNK_ROWS 8192
+/* distinct rows in the hash table after which it may give way to plain appending */
+#define PROBE_CELLS 65536
+
 /* In-memory aggregate state. */
 typedef struct LogregState
 {
@@ -81,6 +88,12 @@ typedef struct LogregState
 	double		sum_w;			/* total weight */
 	double		sum_w1;			/* weight of rows with y true */
 	MqAccum		cells;			/* key: the x doubles' bits; values: (weight y true, weight y false) */
+	int64		hashed;			/* rows (or merged cells) that went through the hash table */
+	bool		append;			/* rows are mostly distinct: keep them as they come */
+	int			nchunks;		/* chunks of appended rows */
+	int			maxchunks;		/* allocated chunk pointers */
+	int			fill;			/* rows in the last chunk */
+	double	  **chunks;			/* each CHUNK_ROWS rows of (x[p], w1, w0) */
 	double	   *key;			/* p scratch: a normalised x */
 } LogregState;
 
@@ -193,26 +206,90 @@ logreg_set_p(LogregState *st, int p)
 	MemoryContextSwitchTo(old);
 }
 
-/* Add weight w1 (y true) and w0 (y false) to the cell of x. */
+/* Bytes the kept rows take, for the size check. */
+static Size
+logreg_bytes(const LogregState *st)
+{
+	return mq_accum_bytes(&st->cells) +
+		(Size) st->nchunks * CHUNK_ROWS * (st->p + 2) * sizeof(double) +
+		(Size) st->maxchunks * sizeof(double *);
+}
+
+/*
+ * Add weight w1 (y true) and w0 (y false) at x.  Rows go into the hash table
+ * of distinct x while that pays (counts, flags and categories collapse to
+ * few cells); once it holds PROBE_CELLS cells and at least half the rows so
+ * far were new, the features are evidently continuous, and later rows are
+ * appended as they come, which costs a copy instead of a hash probe and its
+ * table.  A cell may then appear more than once: each is just a group of
+ * rows, so the fit is the same.
+ */
 static void
 logreg_add_cell(LogregState *st, const double *x, double w1, double w0)
 {
-	int			j,
-				before = st->cells.n,
-				e;
+	int			j;
 	double	   *v;
-	MemoryContext old;
 
-	for (j = 0; j < st->p; j++)
-		st->key[j] = x[j] + 0.0;	/* -0 and 0 are one cell */
-	old = MemoryContextSwitchTo(st->hdr.cxt);
-	e = mq_accum_upsert(&st->cells, (const int32 *) st->key);
-	MemoryContextSwitchTo(old);
-	v = MQ_ACCUM_VALS(&st->cells, e);
-	v[0] += w1;
-	v[1] += w0;
-	if (st->cells.n != before)
-		mq_check_state_size(mq_accum_bytes(&st->cells), &mq_logreg_kind, "distinct rows");
+	if (!st->append)
+	{
+		int			before = st->cells.n,
+					e;
+		MemoryContext old;
+
+		for (j = 0; j < st->p; j++)
+			st->key[j] = x[j] + 0.0;	/* -0 and 0 are one cell */
+		old = MemoryContextSwitchTo(st->hdr.cxt);
+		e = mq_accum_upsert(&st->cells, (const int32 *) st->key);
+		MemoryContextSwitchTo(old);
+		v = MQ_ACCUM_VALS(&st->cells, e);
+		v[0] += w1;
+		v[1] += w0;
+		st->hashed++;
+		if (st->cells.n != before)
+		{
+			mq_check_state_size(logreg_bytes(st), &mq_logreg_kind, "distinct rows");
+			if (st->cells.n >= PROBE_CELLS && (int64) st->cells.n * 2 > st->hashed)
+				st->append = true;
+		}
+		return;
+	}
+	if (st->nchunks == 0 || st->fill == CHUNK_ROWS)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->hdr.cxt);
+
+		if (st->nchunks == st->maxchunks)
+		{
+			st->maxchunks = Max(16, st->maxchunks * 2);
+			st->chunks = st->chunks == NULL ?
+				palloc(sizeof(double *) * st->maxchunks) :
+				repalloc(st->chunks, sizeof(double *) * st->maxchunks);
+		}
+		mq_check_state_size(logreg_bytes(st) + (Size) CHUNK_ROWS * (st->p + 2) * sizeof(double),
+							&mq_logreg_kind, "distinct rows");
+		st->chunks[st->nchunks++] = palloc(sizeof(double) * CHUNK_ROWS * (st->p + 2));
+		st->fill = 0;
+		MemoryContextSwitchTo(old);
+	}
+	v = st->chunks[st->nchunks - 1] + (Size) st->fill++ * (st->p + 2);
+	memcpy(v, x, sizeof(double) * st->p);
+	v[st->p] = w1;
+	v[st->p + 1] = w0;
+}
+
+/* Number of kept cells (hashed and appended). */
+static int64
+logreg_ncells(const LogregState *st)
+{
+	if (st->p == 0)
+		return 0;
+	return st->cells.n + (st->nchunks == 0 ? 0 : (int64) (st->nchunks - 1) * CHUNK_ROWS + st->fill);
+}
+
+/* The i-th appended row (x, then w1 and w0). */
+static inline const double *
+appended_row(const LogregState *st, int64 i)
+{
+	return st->chunks[i / CHUNK_ROWS] + (Size) (i % CHUNK_ROWS) * (st->p + 2);
 }
 
 /* Error unless the width of x is the state's. */
@@ -275,32 +352,43 @@ logreg_merge(MqState *s, const MqModel *m)
 	}
 }
 
-/* Flat form of a state: cells in the order of their keys, so equal states print equally. */
+/* Flat form of a state: hashed cells in the order of their keys, then the appended rows. */
 static MqModel *
 logreg_flatten(MqState *s)
 {
 	LogregState *st = (LogregState *) s;
 	MqBuilder  *b = mq_build_begin(&mq_logreg_kind);
-	int			nc = st->p > 0 ? st->cells.n : 0,
+	int64		nc64 = logreg_ncells(st);
+	int			nc,
+				nh = st->p > 0 ? st->cells.n : 0,
 				i;
 	double	   *cx = NULL,
 			   *w1 = NULL,
 			   *w0 = NULL;
 
-	if ((Size) nc * st->p > PG_INT32_MAX)
+	if (nc64 * Max(st->p, 1) > PG_INT32_MAX)
 		mq_check_state_size(MaxAllocSize + (Size) 1, &mq_logreg_kind, "distinct rows");
+	nc = (int) nc64;
 	if (nc > 0)
 	{
 		int32	   *order = mq_accum_sorted(&st->cells);
 
 		cx = palloc_extended(sizeof(double) * (Size) nc * st->p, MCXT_ALLOC_HUGE);
-		w1 = palloc(sizeof(double) * nc);
-		w0 = palloc(sizeof(double) * nc);
-		for (i = 0; i < nc; i++)
+		w1 = palloc_extended(sizeof(double) * nc, MCXT_ALLOC_HUGE);
+		w0 = palloc_extended(sizeof(double) * nc, MCXT_ALLOC_HUGE);
+		for (i = 0; i < nh; i++)
 		{
 			memcpy(cx + (Size) i * st->p, MQ_ACCUM_KEY(&st->cells, order[i]), sizeof(double) * st->p);
 			w1[i] = MQ_ACCUM_VALS(&st->cells, order[i])[0];
 			w0[i] = MQ_ACCUM_VALS(&st->cells, order[i])[1];
+		}
+		for (i = nh; i < nc; i++)
+		{
+			const double *r = appended_row(st, i - nh);
+
+			memcpy(cx + (Size) i * st->p, r, sizeof(double) * st->p);
+			w1[i] = r[st->p];
+			w0[i] = r[st->p + 1];
 		}
 		pfree(order);
 	}
@@ -461,7 +549,8 @@ cells_pass(void *ctx, const double *beta, LogregPass *ps)
 {
 	LogregState *st = (LogregState *) ctx;
 	bool		intercept = st->intercept == 1;
-	int			i;
+	int64		napp = logreg_ncells(st) - st->cells.n,
+				i;
 
 	logreg_pass_init(ps, st->p);
 	ps->n = st->n;
@@ -473,6 +562,14 @@ cells_pass(void *ctx, const double *beta, LogregPass *ps)
 		if ((i & 0xffff) == 0)
 			CHECK_FOR_INTERRUPTS();
 		logreg_pass_add(ps, (const double *) MQ_ACCUM_KEY(&st->cells, i), beta, intercept, v[0], v[1]);
+	}
+	for (i = 0; i < napp; i++)
+	{
+		const double *r = appended_row(st, i);
+
+		if ((i & 0xffff) == 0)
+			CHECK_FOR_INTERRUPTS();
+		logreg_pass_add(ps, r, beta, intercept, r[st->p], r[st->p + 1]);
 	}
 }
 
