@@ -88,8 +88,17 @@ logreg_pass_add(LogregPass *ps, const double *x, const double *beta, bool interc
 	for (j = 0; j < p; j++)
 		eta += b[j] * x[j];
 	/* mu and 1 - mu and their logs, without cancellation or overflow */
-	e = exp(-fabs(eta));
-	l = log1p(e);
+	if (eta == 0.0)
+	{
+		/* every row of the first pass (beta = 0): mu = 1/2 */
+		e = 1.0;
+		l = M_LN2;
+	}
+	else
+	{
+		e = exp(-fabs(eta));
+		l = log1p(e);
+	}
 	if (eta >= 0.0)
 	{
 		mu = 1.0 / (1.0 + e);

@@ -127,9 +127,8 @@ linreg_check(const MqKind *kind, const MqModel *m)
 				nse,
 				i;
 	const double *coef;
-
-	mq_get_float8s(m, LR_MEAN, &nmean);
-	mq_get_float8s(m, LR_COMOMENTS, &ncom);
+	const double *mean = mq_get_float8s(m, LR_MEAN, &nmean);
+	const double *com = mq_get_float8s(m, LR_COMOMENTS, &ncom);
 	coef = mq_get_float8s(m, LR_COEF, &ncoef);
 	mq_get_float8s(m, LR_STD_ERR, &nse);
 	if (p < 0 || p > FIT_MAX_FEATURES)
@@ -167,6 +166,17 @@ linreg_check(const MqKind *kind, const MqModel *m)
 			(nmean != q || ncom != (int64) FIT_PACKED_LEN(q)))
 			mq_model_corrupt(kind, "Sections \"mean\" and \"comoments\" have %d and %d elements for p = " INT64_FORMAT ".",
 							 nmean, ncom, p);
+		for (i = 0; i < nmean; i++)
+			if (!isfinite(mean[i]))
+				mq_model_corrupt(kind, "Mean %d is not finite.", i + 1);
+		for (i = 0; i < ncom; i++)
+			if (!isfinite(com[i]))
+				mq_model_corrupt(kind, "Cross-product %d is not finite.", i + 1);
+		for (i = 0; i < q && p > 0; i++)
+			if (com[(Size) i * (i + 1) / 2 + i] < 0.0)
+				mq_model_corrupt(kind, "The sum of squares of column %d is negative.", i + 1);
+		if (!isfinite(mq_get_float8(m, LR_SUM_LOG_W)))
+			mq_model_corrupt(kind, "\"sum_log_w\" is not finite.");
 	}
 }
 

@@ -13,7 +13,7 @@
  * flags or categories (channel exposures, segments) collapse to few cells,
  * and the fit then costs nothing per original row.  When the rows turn out
  * to be mostly distinct (continuous features), the state stops hashing after
- * 65,536 cells and appends the later rows as they come: 8 (p + 2) bytes
+ * 65,536 cells and appends the later rows as they come: 8 (p + 1) bytes
  * each.  The state's
  * size is checked against marketiq.max_model_bytes, past which the error's
  * hint points to marketiq.logreg_train, which makes one SQL pass per
@@ -93,7 +93,7 @@ typedef struct LogregState
 	int			nchunks;		/* chunks of appended rows */
 	int			maxchunks;		/* allocated chunk pointers */
 	int			fill;			/* rows in the last chunk */
-	double	  **chunks;			/* each CHUNK_ROWS rows of (x[p], w1, w0) */
+	double	  **chunks;			/* each CHUNK_ROWS rows of (x[p], w): w > 0 for y true, w < 0 for y false */
 	double	   *key;			/* p scratch: a normalised x */
 } LogregState;
 
@@ -211,7 +211,7 @@ static Size
 logreg_bytes(const LogregState *st)
 {
 	return mq_accum_bytes(&st->cells) +
-		(Size) st->nchunks * CHUNK_ROWS * (st->p + 2) * sizeof(double) +
+		(Size) st->nchunks * CHUNK_ROWS * (st->p + 1) * sizeof(double) +
 		(Size) st->maxchunks * sizeof(double *);
 }
 
@@ -253,6 +253,13 @@ logreg_add_cell(LogregState *st, const double *x, double w1, double w0)
 		}
 		return;
 	}
+	if (w1 > 0.0 && w0 > 0.0)
+	{
+		/* a merged cell with both outcomes: two rows */
+		logreg_add_cell(st, x, w1, 0.0);
+		logreg_add_cell(st, x, 0.0, w0);
+		return;
+	}
 	if (st->nchunks == 0 || st->fill == CHUNK_ROWS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->hdr.cxt);
@@ -264,16 +271,15 @@ logreg_add_cell(LogregState *st, const double *x, double w1, double w0)
 				palloc(sizeof(double *) * st->maxchunks) :
 				repalloc(st->chunks, sizeof(double *) * st->maxchunks);
 		}
-		mq_check_state_size(logreg_bytes(st) + (Size) CHUNK_ROWS * (st->p + 2) * sizeof(double),
+		mq_check_state_size(logreg_bytes(st) + (Size) CHUNK_ROWS * (st->p + 1) * sizeof(double),
 							&mq_logreg_kind, "distinct rows");
-		st->chunks[st->nchunks++] = palloc(sizeof(double) * CHUNK_ROWS * (st->p + 2));
+		st->chunks[st->nchunks++] = palloc(sizeof(double) * CHUNK_ROWS * (st->p + 1));
 		st->fill = 0;
 		MemoryContextSwitchTo(old);
 	}
-	v = st->chunks[st->nchunks - 1] + (Size) st->fill++ * (st->p + 2);
+	v = st->chunks[st->nchunks - 1] + (Size) st->fill++ * (st->p + 1);
 	memcpy(v, x, sizeof(double) * st->p);
-	v[st->p] = w1;
-	v[st->p + 1] = w0;
+	v[st->p] = w1 > 0.0 ? w1 : -w0;
 }
 
 /* Number of kept cells (hashed and appended). */
@@ -285,11 +291,11 @@ logreg_ncells(const LogregState *st)
 	return st->cells.n + (st->nchunks == 0 ? 0 : (int64) (st->nchunks - 1) * CHUNK_ROWS + st->fill);
 }
 
-/* The i-th appended row (x, then w1 and w0). */
+/* The i-th appended row (x, then the signed weight: > 0 for y true, < 0 for y false). */
 static inline const double *
 appended_row(const LogregState *st, int64 i)
 {
-	return st->chunks[i / CHUNK_ROWS] + (Size) (i % CHUNK_ROWS) * (st->p + 2);
+	return st->chunks[i / CHUNK_ROWS] + (Size) (i % CHUNK_ROWS) * (st->p + 1);
 }
 
 /* Error unless the width of x is the state's. */
@@ -387,8 +393,8 @@ logreg_flatten(MqState *s)
 			const double *r = appended_row(st, i - nh);
 
 			memcpy(cx + (Size) i * st->p, r, sizeof(double) * st->p);
-			w1[i] = r[st->p];
-			w0[i] = r[st->p + 1];
+			w1[i] = Max(r[st->p], 0.0);
+			w0[i] = Max(-r[st->p], 0.0);
 		}
 		pfree(order);
 	}
@@ -569,7 +575,7 @@ cells_pass(void *ctx, const double *beta, LogregPass *ps)
 
 		if ((i & 0xffff) == 0)
 			CHECK_FOR_INTERRUPTS();
-		logreg_pass_add(ps, r, beta, intercept, r[st->p], r[st->p + 1]);
+		logreg_pass_add(ps, r, beta, intercept, Max(r[st->p], 0.0), Max(-r[st->p], 0.0));
 	}
 }
 

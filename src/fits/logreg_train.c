@@ -120,12 +120,12 @@ step_check(const MqKind *kind, const MqModel *m)
 	int			nb,
 				nm,
 				nc,
-				ng;
-
-	mq_get_float8s(m, ST_BETA, &nb);
-	mq_get_float8s(m, ST_MEAN, &nm);
-	mq_get_float8s(m, ST_COMOMENTS, &nc);
-	mq_get_float8s(m, ST_GX, &ng);
+				ng,
+				i;
+	const double *beta = mq_get_float8s(m, ST_BETA, &nb);
+	const double *mean = mq_get_float8s(m, ST_MEAN, &nm);
+	const double *com = mq_get_float8s(m, ST_COMOMENTS, &nc);
+	const double *gx = mq_get_float8s(m, ST_GX, &ng);
 	if (p < 1 || p > FIT_MAX_FEATURES)
 		mq_model_corrupt(kind, "\"p\" is " INT64_FORMAT ", outside 1 to %d.", p, FIT_MAX_FEATURES);
 	if (intercept != 0 && intercept != 1)
@@ -138,6 +138,15 @@ step_check(const MqKind *kind, const MqModel *m)
 	if (!(mq_get_float8(m, ST_SUM_W) >= 0.0) || !(mq_get_float8(m, ST_SUM_W1) >= 0.0) ||
 		!(mq_get_float8(m, ST_V) >= 0.0) || !(mq_get_float8(m, ST_EXTREME_W) >= 0.0))
 		mq_model_corrupt(kind, "Weights must be >= 0.");
+	for (i = 0; i < nb; i++)
+		if (!isfinite(beta[i]))
+			mq_model_corrupt(kind, "Coefficient %d of \"beta\" is not finite.", i + 1);
+	for (i = 0; i < nm; i++)
+		if (!isfinite(mean[i]) || !isfinite(gx[i]))
+			mq_model_corrupt(kind, "Mean or score %d is not finite.", i + 1);
+	for (i = 0; i < nc; i++)
+		if (!isfinite(com[i]))
+			mq_model_corrupt(kind, "Cross-product %d is not finite.", i + 1);
 }
 
 /* Empty state. */
