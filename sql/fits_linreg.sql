@@ -354,6 +354,8 @@ SELECT marketiq.linreg_trans(NULL, 1.0, ARRAY[1.0::float8]);
 -- model text is validated: an aggregate state is not a model, inconsistent values are rejected
 SELECT marketiq.coefficients('{"kind":"linreg","format":1,"p":1,"intercept":1,"n":1,"rows_skipped":0,"sum_w":1,"sum_log_w":0,"mean":[1,2],"comoments":[0,0,0],"fitted":0,"coef":[],"std_err":[],"rank":0,"rss":0,"tss":0,"condition_number":0}'::marketiq.linreg);
 SELECT '{"kind":"linreg","format":1,"p":2,"intercept":1,"n":1,"rows_skipped":0,"sum_w":1,"sum_log_w":0,"mean":[],"comoments":[],"fitted":1,"coef":[1],"std_err":[1],"rank":1,"rss":0,"tss":0,"condition_number":0}'::marketiq.linreg;
+SELECT '{"kind":"linreg","format":1,"p":1,"intercept":1,"n":1,"rows_skipped":0,"sum_w":1,"sum_log_w":0,"mean":["NaN",2],"comoments":[0,0,0],"fitted":0,"coef":[],"std_err":[],"rank":0,"rss":0,"tss":0,"condition_number":0}'::marketiq.linreg;
+SELECT '{"kind":"linreg","format":1,"p":1,"intercept":1,"n":1,"rows_skipped":0,"sum_w":1,"sum_log_w":0,"mean":[1,2],"comoments":[-1,0,0],"fitted":0,"coef":[],"std_err":[],"rank":0,"rss":0,"tss":0,"condition_number":0}'::marketiq.linreg;
 SELECT '{"kind":"linreg","format":1,"p":1,"intercept":2,"n":1,"rows_skipped":0,"sum_w":1,"sum_log_w":0,"mean":[],"comoments":[],"fitted":1,"coef":[1,2],"std_err":[1,1],"rank":2,"rss":0,"tss":0,"condition_number":0}'::marketiq.linreg;
 
 RESET search_path;

@@ -274,6 +274,13 @@ CREATE TABLE quasi AS
 SELECT marketiq.logreg(subscribed OR previous >= 2, ARRAY[age, duration, (previous >= 2)::int]) AS m FROM bank;
 SELECT converged, separation FROM quasi, marketiq.fit_stats(m);
 SELECT c.term, c.std_err > 100 AS unbounded FROM quasi, marketiq.coefficients(m) c ORDER BY term;
+-- fewer rows than coefficients: 3 rows determine 3 coefficients, the later features are
+-- dropped, and 3 rows of which one differs are separated by any slope
+SELECT c.term, c.coef IS NULL AS dropped
+FROM marketiq.coefficients((SELECT marketiq.logreg(subscribed, ARRAY[age, balance, duration, campaign])
+                            FROM bank WHERE id IN (1, 2, 15))) c
+ORDER BY term;
+SELECT subscribed FROM bank WHERE id IN (1, 2, 15) ORDER BY id;
 -- a legitimately strong but finite effect is not separation
 SELECT converged, separation
 FROM marketiq.fit_stats((SELECT marketiq.logreg(subscribed, ARRAY[age, balance, duration, campaign, previous, housing, loan]) FROM bank));

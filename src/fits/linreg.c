@@ -444,9 +444,9 @@ fit_warn_dropped(const char *model, const bool *aliased, int p, bool intercept)
 	ereport(WARNING,
 			(errcode(ERRCODE_WARNING),
 			 errmsg("%s: the design is rank deficient; %d of %d features dropped", model, nd, p),
-			 errdetail("Dropped (constant%s, or a linear combination of earlier features): %s. Their coefficients are NULL.",
-					   intercept ? " and so collinear with the intercept" : "",
-					   dropped_terms(aliased, p)),
+			 errdetail("Dropped: %s (constant%s, a linear combination of earlier features, or more than the rows can determine). Their coefficients are NULL.",
+					   dropped_terms(aliased, p),
+					   intercept ? " and so collinear with the intercept" : ""),
 			 errhint("Remove redundant features (for example one dummy of each categorical variable) or add rows.")));
 }
 
