@@ -45,6 +45,7 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
+#include "marketiq.h"
 #include "mq_check.h"
 #include "mq_fits.h"
 #include "mq_gsl.h"
@@ -206,6 +207,22 @@ logreg_set_p(LogregState *st, int p)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Error when the kept rows would pass marketiq.max_model_bytes: the message
+ * of mq_check_state_size, with a hint that names the driver.
+ */
+static void
+logreg_check_size(Size bytes)
+{
+	if (bytes > (Size) mq_max_model_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("marketiq logreg model would need %zu bytes for its kept rows, more than marketiq.max_model_bytes (%d)",
+						bytes, mq_max_model_bytes),
+				 errhint("Use marketiq.logreg_train, which makes one pass per iteration and keeps no rows; or filter, sample, fit one model per group, or raise marketiq.max_model_bytes (at most 1GB).")));
+	mq_check_state_size(bytes, &mq_logreg_kind, "kept rows");
+}
+
 /* Bytes the kept rows take, for the size check. */
 static Size
 logreg_bytes(const LogregState *st)
@@ -247,7 +264,7 @@ logreg_add_cell(LogregState *st, const double *x, double w1, double w0)
 		st->hashed++;
 		if (st->cells.n != before)
 		{
-			mq_check_state_size(logreg_bytes(st), &mq_logreg_kind, "distinct rows");
+			logreg_check_size(logreg_bytes(st));
 			if (st->cells.n >= PROBE_CELLS && (int64) st->cells.n * 2 > st->hashed)
 				st->append = true;
 		}
@@ -271,8 +288,7 @@ logreg_add_cell(LogregState *st, const double *x, double w1, double w0)
 				palloc(sizeof(double *) * st->maxchunks) :
 				repalloc(st->chunks, sizeof(double *) * st->maxchunks);
 		}
-		mq_check_state_size(logreg_bytes(st) + (Size) CHUNK_ROWS * (st->p + 1) * sizeof(double),
-							&mq_logreg_kind, "distinct rows");
+		logreg_check_size(logreg_bytes(st) + (Size) CHUNK_ROWS * (st->p + 1) * sizeof(double));
 		st->chunks[st->nchunks++] = palloc(sizeof(double) * CHUNK_ROWS * (st->p + 1));
 		st->fill = 0;
 		MemoryContextSwitchTo(old);
@@ -373,7 +389,7 @@ logreg_flatten(MqState *s)
 			   *w0 = NULL;
 
 	if (nc64 * Max(st->p, 1) > PG_INT32_MAX)
-		mq_check_state_size(MaxAllocSize + (Size) 1, &mq_logreg_kind, "distinct rows");
+		mq_check_state_size(MaxAllocSize + (Size) 1, &mq_logreg_kind, "kept rows");
 	nc = (int) nc64;
 	if (nc > 0)
 	{
