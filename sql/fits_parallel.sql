@@ -148,8 +148,8 @@ SELECT (s.j -> 'n') = (p.j -> 'n') AND (s.j -> 'sum_w') = (p.j -> 'sum_w') AND (
         JOIN jsonb_array_elements_text(s.j -> 'info_comoments') WITH ORDINALITY y(b, i) USING (i)) AS information_agrees
 FROM (SELECT step::text::jsonb AS j FROM serial) s, (SELECT step::text::jsonb AS j FROM par) p;
 
--- continuous features: each partial state of the logreg aggregate keeps about 67,500 mostly
--- distinct rows, so past 65,536 cells it stops hashing and appends them (logreg.c); the serial
+-- continuous features: each partial state of the logreg aggregate keeps about 18,000 mostly
+-- distinct rows, so past 16,384 cells it stops hashing and appends them (logreg.c); the serial
 -- and parallel fits still agree
 CREATE TABLE wide_p (i int, y boolean, x1 float8, x2 float8) PARTITION BY HASH (i);
 CREATE TABLE wide_p0 PARTITION OF wide_p FOR VALUES WITH (MODULUS 4, REMAINDER 0);
@@ -158,8 +158,8 @@ CREATE TABLE wide_p2 PARTITION OF wide_p FOR VALUES WITH (MODULUS 4, REMAINDER 2
 CREATE TABLE wide_p3 PARTITION OF wide_p FOR VALUES WITH (MODULUS 4, REMAINDER 3);
 INSERT INTO wide_p
 SELECT i, ((i::bigint * 48271) % 2147483647)::float8 / 2147483647 < 0.2 + 0.2 * x1 + 0.3 * x2, x1, x2
-FROM (SELECT i, i / 270000.0 AS x1, ((i::bigint * 7919) % 1000003)::float8 / 1000003 AS x2
-      FROM generate_series(1, 270000) AS i) s;
+FROM (SELECT i, i / 72000.0 AS x1, ((i::bigint * 7919) % 1000003)::float8 / 1000003 AS x2
+      FROM generate_series(1, 72000) AS i) s;
 ANALYZE wide_p;
 SET max_parallel_workers_per_gather = 0;
 CREATE TABLE wide_serial AS SELECT marketiq.logreg(y, ARRAY[x1, x2]) AS m FROM wide_p;

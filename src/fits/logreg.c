@@ -13,7 +13,7 @@
  * flags or categories (channel exposures, segments) collapse to few cells,
  * and the fit then costs nothing per original row.  When the rows turn out
  * to be mostly distinct (continuous features), the state stops hashing after
- * 65,536 cells and appends the later rows as they come: 8 (p + 1) bytes
+ * 16,384 cells and appends the later rows as they come: 8 (p + 1) bytes
  * each.  The state's
  * size is checked against marketiq.max_model_bytes, past which the error's
  * hint points to marketiq.logreg_train, which makes one SQL pass per
@@ -76,7 +76,7 @@ static const MqSectSpec logreg_sects[LG_NSECT] = {
 /* rows per chunk of kept rows */
 #define CHUNK_ROWS 8192
 /* distinct rows in the hash table after which it may give way to plain appending */
-#define PROBE_CELLS 65536
+#define PROBE_CELLS 16384
 
 /* In-memory aggregate state. */
 typedef struct LogregState
