@@ -4,7 +4,8 @@
 -- Data, generated here deterministically (integer arithmetic and bench.u01, never random()):
 --   bench.fits_10m  10,000,000 rows: y and ten features x1..x10 (y linear in them plus noise)
 --   bench.fits_1m    1,000,000 rows: a boolean y, logistic in ten features
--- Benchmarks (one core; each against its floor, measured in the same run):
+-- Benchmarks (one core; each against its floor, measured in the same run; best of 5 runs for
+-- the linreg ones, whose floors take about a second):
 --   linreg on 10M x 10 vs a plain scan computing sum() of the same ten columns: target 1.5x,
 --       for the array form linreg(y, ARRAY[x1, ..., x10]) and the column form
 --       linreg_columns(y, x1, ..., x10) (which skips building an array per row);
@@ -53,18 +54,18 @@ SELECT count(*) FROM bench.fits_1m;
 
 -- linreg, 10M rows x 10 features, against sum() of the same ten columns
 SELECT bench_measure('fits floor: sum() of 10 columns, 10M rows',
-    'SELECT sum(x1), sum(x2), sum(x3), sum(x4), sum(x5), sum(x6), sum(x7), sum(x8), sum(x9), sum(x10) FROM bench.fits_10m');
+    'SELECT sum(x1), sum(x2), sum(x3), sum(x4), sum(x5), sum(x6), sum(x7), sum(x8), sum(x9), sum(x10) FROM bench.fits_10m', 5);
 SELECT bench_measure('linreg 10M x 10: linreg(y, ARRAY[x1..x10])',
-    'SELECT marketiq.linreg(y, ARRAY[x1, x2, x3, x4, x5, x6, x7, x8, x9, x10]) FROM bench.fits_10m');
+    'SELECT marketiq.linreg(y, ARRAY[x1, x2, x3, x4, x5, x6, x7, x8, x9, x10]) FROM bench.fits_10m', 5);
 SELECT bench_measure('linreg 10M x 10: linreg_columns(y, x1, .., x10)',
-    'SELECT marketiq.linreg_columns(y, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10) FROM bench.fits_10m');
+    'SELECT marketiq.linreg_columns(y, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10) FROM bench.fits_10m', 5);
 SELECT bench_target('linreg 10M x 10: linreg(y, ARRAY[x1..x10])', 'fits floor: sum() of 10 columns, 10M rows', 1.5);
 SELECT bench_target('linreg 10M x 10: linreg_columns(y, x1, .., x10)', 'fits floor: sum() of 10 columns, 10M rows', 1.5);
 
 -- one feature, against PostgreSQL's own regr_slope
-SELECT bench_measure('fits floor: regr_slope(y, x1), 10M rows', 'SELECT regr_slope(y, x1) FROM bench.fits_10m');
-SELECT bench_measure('linreg 10M x 1: linreg(y, ARRAY[x1])', 'SELECT marketiq.linreg(y, ARRAY[x1]) FROM bench.fits_10m');
-SELECT bench_measure('linreg 10M x 1: linreg_columns(y, x1)', 'SELECT marketiq.linreg_columns(y, x1) FROM bench.fits_10m');
+SELECT bench_measure('fits floor: regr_slope(y, x1), 10M rows', 'SELECT regr_slope(y, x1) FROM bench.fits_10m', 5);
+SELECT bench_measure('linreg 10M x 1: linreg(y, ARRAY[x1])', 'SELECT marketiq.linreg(y, ARRAY[x1]) FROM bench.fits_10m', 5);
+SELECT bench_measure('linreg 10M x 1: linreg_columns(y, x1)', 'SELECT marketiq.linreg_columns(y, x1) FROM bench.fits_10m', 5);
 SELECT bench_target('linreg 10M x 1: linreg(y, ARRAY[x1])', 'fits floor: regr_slope(y, x1), 10M rows');
 SELECT bench_target('linreg 10M x 1: linreg_columns(y, x1)', 'fits floor: regr_slope(y, x1), 10M rows');
 
