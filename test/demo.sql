@@ -69,3 +69,89 @@ SELECT round(marketiq.conversion_probability(m)::numeric, 4) AS p_conversion,
 FROM (SELECT marketiq.markov_model(path, conversions, nulls, value) AS m FROM demo_paths) s,
      marketiq.removal_effects(m) r
 ORDER BY r.removal_effect DESC;
+
+\echo
+\echo '== Fits: what drives conversion and spend (linear and logistic regression) =='
+\echo 'Per user: touches per channel, and whether the user converted at least once.'
+CREATE TEMP TABLE fits_user_exposure AS
+SELECT user_id,
+       count(*) FILTER (WHERE channel = 'paid_search')    AS paid_search,
+       count(*) FILTER (WHERE channel = 'organic_search') AS organic_search,
+       count(*) FILTER (WHERE channel = 'social')         AS social,
+       count(*) FILTER (WHERE channel = 'email')          AS email,
+       count(*) FILTER (WHERE channel = 'display')        AS display,
+       count(*) FILTER (WHERE channel = 'affiliate')      AS affiliate,
+       count(*) FILTER (WHERE channel = 'referral')       AS referral,
+       count(*) FILTER (WHERE channel = 'direct')         AS direct,
+       bool_or(converted)                                 AS converted
+FROM sample.touchpoints
+GROUP BY user_id;
+
+\echo
+\echo 'Conversion propensity: logistic regression of converted on the eight exposure counts.'
+\echo 'odds_ratio = factor on the odds of converting per extra touch of that channel.'
+CREATE TEMP TABLE fits_models AS
+SELECT 'conversion propensity'::text AS name,
+       marketiq.logreg(converted, ARRAY[paid_search, organic_search, social, email, display,
+                                        affiliate, referral, direct]) AS model
+FROM fits_user_exposure;
+SELECT coalesce(f.feature, '(intercept)') AS term,
+       round(c.coef::numeric, 4) AS log_odds,
+       round(o.odds_ratio::numeric, 3) AS odds_ratio,
+       round(o.ci_lower::numeric, 3) AS ci_95_lower,
+       round(o.ci_upper::numeric, 3) AS ci_95_upper,
+       round(c.p_value::numeric, 4) AS p_value
+FROM fits_models m,
+     marketiq.coefficients(m.model) c
+     JOIN marketiq.odds_ratios(m.model) o USING (term)
+     LEFT JOIN unnest(ARRAY['paid_search', 'organic_search', 'social', 'email', 'display',
+                            'affiliate', 'referral', 'direct']) WITH ORDINALITY AS f(feature, term) USING (term)
+WHERE m.name = 'conversion propensity'
+ORDER BY c.term;
+SELECT n, round(pseudo_r2::numeric, 4) AS pseudo_r2, round(aic::numeric, 1) AS aic,
+       round(llr::numeric, 1) AS llr_chi2, llr_p_value < 1e-10 AS slopes_matter, iterations, converged, separation
+FROM fits_models m, marketiq.fit_stats(m.model)
+WHERE m.name = 'conversion propensity';
+
+\echo
+\echo 'The same model by logreg_train, one aggregate pass per Newton iteration (for tables that'
+\echo 'do not fit in memory): the same coefficients.'
+SELECT max(abs(a.coef - b.coef) / abs(b.coef)) < 1e-9 AS same_coefficients
+FROM fits_models m,
+     marketiq.coefficients(m.model) a
+     JOIN marketiq.coefficients(marketiq.logreg_train('fits_user_exposure', 'converted',
+          ARRAY['paid_search', 'organic_search', 'social', 'email', 'display', 'affiliate',
+                'referral', 'direct'])) b USING (term)
+WHERE m.name = 'conversion propensity';
+
+\echo
+\echo 'Scoring in a view: the five users not yet converted who are most likely to convert.'
+CREATE TEMP VIEW fits_propensity AS
+SELECT u.user_id,
+       marketiq.predict(m.model, ARRAY[paid_search, organic_search, social, email, display,
+                                       affiliate, referral, direct]) AS p_convert
+FROM fits_user_exposure u, fits_models m
+WHERE m.name = 'conversion propensity' AND NOT u.converted;
+SELECT user_id, round(p_convert::numeric, 3) AS p_convert
+FROM fits_propensity ORDER BY p_convert DESC, user_id LIMIT 5;
+
+\echo
+\echo 'Spend: linear regression of a customer''s total spend on orders and weeks between first and'
+\echo 'last order (coef = spend per extra order, per extra week).'
+SELECT coalesce(f.feature, '(intercept)') AS term, round(c.coef::numeric, 3) AS coef,
+       round(c.std_err::numeric, 3) AS std_err, round(c.statistic::numeric, 2) AS t,
+       round(c.p_value::numeric, 4) AS p_value
+FROM marketiq.coefficients((
+         SELECT marketiq.linreg(total, ARRAY[orders, weeks])
+         FROM (SELECT customer_id, sum(amount) AS total, count(*)::float8 AS orders,
+                      extract(epoch FROM max(ts) - min(ts)) / 604800 AS weeks
+               FROM sample.orders GROUP BY customer_id) s)) c
+     LEFT JOIN unnest(ARRAY['orders', 'weeks']) WITH ORDINALITY AS f(feature, term) USING (term)
+ORDER BY c.term;
+SELECT n, round(r2::numeric, 4) AS r2, round(adj_r2::numeric, 4) AS adj_r2,
+       round(residual_std_error::numeric, 2) AS residual_std_error, round(condition_number::numeric, 1) AS condition_number
+FROM marketiq.fit_stats((
+         SELECT marketiq.linreg(total, ARRAY[orders, weeks])
+         FROM (SELECT customer_id, sum(amount) AS total, count(*)::float8 AS orders,
+                      extract(epoch FROM max(ts) - min(ts)) / 604800 AS weeks
+               FROM sample.orders GROUP BY customer_id) s));
