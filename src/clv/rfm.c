@@ -1,0 +1,389 @@
+/*-------------------------------------------------------------------------
+ *
+ * rfm.c
+ *	  RFM analysis: recency, frequency and monetary value per customer,
+ *	  scores 1-5 by quintiles, the three-digit code and the 11 named
+ *	  segments (marketiq.rfm_report), and the composable pieces
+ *	  (marketiq.rfm_score, marketiq.rfm_segment).
+ *
+ * Measures, as of a date: recency = whole days from the day of the last
+ * order to as_of's day (calendar days in the session's TimeZone, so that a
+ * daylight-saving change does not make 23-hour days), frequency = number of
+ * orders, monetary = total amount (NULL amounts count as 0).
+ *
+ * Scores.  For N customers, a customer's score on a measure is
+ *	   1 + floor(5 * W / N),
+ * where W is the number of customers strictly worse on that measure (a
+ * longer recency, fewer orders, less money).  This is the quintile of the
+ * customer's rank with ties resolved in the customer's favour: equal values
+ * always get equal scores, whatever the order of the rows (ntile() splits
+ * ties arbitrarily), and with all-distinct values it gives the usual five
+ * groups of N/5.  Heavily tied measures (most customers with one order)
+ * skip scores: everyone with one order has F = 1, and the next value starts
+ * where its rank falls.  Equivalently, with the quantile edges
+ *	   e_k = percentile_disc(k / 5) WITHIN GROUP (ORDER BY value)	(k = 1..4)
+ * the score is 1 + #{k : value > e_k} (for recency, ordered descending and
+ * counting value < e_k): that is rfm_score(value, edges, reverse), the
+ * composable form, which scores new customers against stored edges.
+ *
+ * Segments.  FM = round((F + M) / 2) (halves round up) and R place a
+ * customer on a 5 x 5 grid; every cell belongs to exactly one segment:
+ *
+ *	   R \ FM	  1				2			   3			  4				 5
+ *	   5	  New Customers  Potential Loyalist ......	  Champions .......
+ *	   4	  Promising		 Potential Loyalist ......	  Loyal Customers .
+ *	   3	  About To Sleep ..........		Need Attention	  Loyal Customers .
+ *	   2	  Hibernating ...........		At Risk ...........		 Can't Lose Them
+ *	   1	  Lost			 Hibernating	At Risk ...........		 Can't Lose Them
+ *
+ * rfm_report gathers (customer, recency, frequency, monetary) with one
+ * GROUP BY query streamed into arrays (about 40 bytes per customer), sorts
+ * each measure once and finds W by binary search.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "mq_check.h"
+#include "mq_clv.h"
+#include "mq_util.h"
+
+/* segment names, and the segment of each (R, FM) cell, R and FM from 1 */
+enum
+{
+	SEG_CHAMPIONS,
+	SEG_LOYAL,
+	SEG_POTENTIAL,
+	SEG_NEW,
+	SEG_PROMISING,
+	SEG_ATTENTION,
+	SEG_SLEEP,
+	SEG_RISK,
+	SEG_CANTLOSE,
+	SEG_HIBERNATING,
+	SEG_LOST
+};
+
+static const char *const segment_names[] = {
+	"Champions", "Loyal Customers", "Potential Loyalist", "New Customers", "Promising",
+	"Need Attention", "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost"
+};
+
+static const int segment_grid[5][5] = {
+	/* R = 1 */ {SEG_LOST, SEG_HIBERNATING, SEG_RISK, SEG_RISK, SEG_CANTLOSE},
+	/* R = 2 */ {SEG_HIBERNATING, SEG_HIBERNATING, SEG_RISK, SEG_RISK, SEG_CANTLOSE},
+	/* R = 3 */ {SEG_SLEEP, SEG_SLEEP, SEG_ATTENTION, SEG_LOYAL, SEG_LOYAL},
+	/* R = 4 */ {SEG_PROMISING, SEG_POTENTIAL, SEG_POTENTIAL, SEG_LOYAL, SEG_LOYAL},
+	/* R = 5 */ {SEG_NEW, SEG_POTENTIAL, SEG_POTENTIAL, SEG_CHAMPIONS, SEG_CHAMPIONS},
+};
+
+/* The segment name of scores r, f, m (each 1..5). */
+static const char *
+segment_of(int r, int f, int m)
+{
+	int			fm = (f + m + 1) / 2;
+
+	return segment_names[segment_grid[r - 1][fm - 1]];
+}
+
+/* Validate a score argument. */
+static int
+score_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	int32		v = PG_GETARG_INT32(argno);
+
+	mq_check_int_range(v, what, 1, 5);
+	return v;
+}
+
+PG_FUNCTION_INFO_V1(mq_rfm_segment);
+
+/* rfm_segment(r, f, m) -> text */
+Datum
+mq_rfm_segment(PG_FUNCTION_ARGS)
+{
+	int			r = score_arg(fcinfo, 0, "r"),
+				f = score_arg(fcinfo, 1, "f"),
+				m = score_arg(fcinfo, 2, "m");
+
+	PG_RETURN_TEXT_P(cstring_to_text(segment_of(r, f, m)));
+}
+
+PG_FUNCTION_INFO_V1(mq_rfm_score);
+
+/* rfm_score(value, edges, reverse) -> 1 + number of edges the value beats */
+Datum
+mq_rfm_score(PG_FUNCTION_ARGS)
+{
+	double		v = PG_GETARG_FLOAT8(0);
+	int			n,
+				i,
+				score = 1;
+	const double *e = mq_check_float8_array(PG_GETARG_ARRAYTYPE_P(1), "edges", MQ_ALLOW_EMPTY, &n);
+	bool		reverse = PG_GETARG_BOOL(2);
+
+	mq_check_finite(v, "value");
+	for (i = 0; i < n; i++)
+		if (reverse ? v < e[i] : v > e[i])
+			score++;
+	PG_RETURN_INT32(score);
+}
+
+/* ---------------------------------------------------------- rfm_report */
+
+/* customers gathered from the query */
+typedef struct RfmData
+{
+	MemoryContext cxt;			/* where the arrays live */
+	int64		n,
+				cap;
+	StringInfoData names;		/* customer ids, back to back */
+	int64	   *name_off;		/* n + 1 offsets into names */
+	double	   *recency;		/* whole days */
+	int64	   *frequency;		/* orders */
+	double	   *monetary;		/* total amount */
+} RfmData;
+
+/* Gather one customer: (customer text, days since the last order, orders, total). */
+static void
+rfm_row(Datum *values, bool *nulls, void *arg)
+{
+	RfmData    *d = (RfmData *) arg;
+	MemoryContext old = MemoryContextSwitchTo(d->cxt);
+	text	   *t = DatumGetTextPP(values[0]);
+
+	if (d->n == d->cap)
+	{
+		d->cap *= 2;
+		if (d->cap > MaxAllocHugeSize / sizeof(double))
+			elog(ERROR, "too many customers");
+		d->name_off = repalloc_huge(d->name_off, sizeof(int64) * (d->cap + 1));
+		d->recency = repalloc_huge(d->recency, sizeof(double) * d->cap);
+		d->frequency = repalloc_huge(d->frequency, sizeof(int64) * d->cap);
+		d->monetary = repalloc_huge(d->monetary, sizeof(double) * d->cap);
+	}
+	appendBinaryStringInfo(&d->names, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	d->name_off[d->n + 1] = d->names.len;
+	d->recency[d->n] = DatumGetInt32(values[1]);
+	d->frequency[d->n] = DatumGetInt64(values[2]);
+	d->monetary[d->n] = nulls[3] ? 0.0 : DatumGetFloat8(values[3]);
+	d->n++;
+	MemoryContextSwitchTo(old);
+}
+
+/* qsort comparators */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a,
+				y = *(const int64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* number of elements of sorted s[0..n) that are < v */
+static int64
+count_less(const double *s, int64 n, double v)
+{
+	int64		lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (s[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* number of elements of sorted s[0..n) that are > v */
+static int64
+count_greater(const double *s, int64 n, double v)
+{
+	int64		lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (s[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return n - lo;
+}
+
+/* number of elements of sorted s[0..n) that are < v (int64) */
+static int64
+count_less_int(const int64 *s, int64 n, int64 v)
+{
+	int64		lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (s[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* the score of a customer with w customers strictly worse, out of n */
+static inline int
+quintile_score(int64 w, int64 n)
+{
+	return 1 + (int) ((5 * (int128) w) / n);
+}
+
+PG_FUNCTION_INFO_V1(mq_rfm_report);
+
+/*
+ * rfm_report(orders regclass, customer_col, ts_col, amount_col, as_of)
+ *	 -> TABLE(customer, recency, frequency, monetary, r, f, m, rfm, segment)
+ */
+Datum
+mq_rfm_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			rel;
+	char	   *cust,
+			   *ts,
+			   *amount;
+	Datum		as_of;
+	RfmData		d;
+	StringInfoData sql;
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	double	   *srec,
+			   *smon;
+	int64	   *sfreq;
+	int64		i;
+	MemoryContext tmp,
+				old;
+
+	mq_check_not_null(PG_ARGISNULL(0), "orders");
+	mq_check_not_null(PG_ARGISNULL(1), "customer_col");
+	mq_check_not_null(PG_ARGISNULL(2), "ts_col");
+	mq_check_not_null(PG_ARGISNULL(3), "amount_col");
+	mq_check_not_null(PG_ARGISNULL(4), "as_of");
+	rel = PG_GETARG_OID(0);
+	cust = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "customer_col", NULL, NULL);
+	ts = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", clv_time_types,
+					"a timestamp or a date");
+	amount = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "amount_col",
+						clv_number_types, "a number");
+	as_of = PG_GETARG_DATUM(4);
+	if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(as_of)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"as_of\" must be a finite timestamp")));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT %s::text, $1::date - max(%s::date), count(*), sum(%s::float8) "
+					 "FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s <= $1 GROUP BY %s",
+					 cust, ts, amount, mq_rel_name(rel), cust, ts, ts, cust);
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&d, 0, sizeof(d));
+	d.cxt = AllocSetContextCreate(CurrentMemoryContext, "marketiq rfm_report", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(d.cxt);
+	d.cap = 1024;
+	initStringInfo(&d.names);
+	d.name_off = palloc(sizeof(int64) * (d.cap + 1));
+	d.name_off[0] = 0;
+	d.recency = palloc(sizeof(double) * d.cap);
+	d.frequency = palloc(sizeof(int64) * d.cap);
+	d.monetary = palloc(sizeof(double) * d.cap);
+	MemoryContextSwitchTo(old);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	clv_spi_stream(sql.data, 1, argtypes, &as_of, NULL, rfm_row, &d);
+	SPI_finish();
+	if (d.n == 0)
+		return (Datum) 0;
+
+	/* sorted copies of each measure */
+	old = MemoryContextSwitchTo(d.cxt);
+	srec = palloc_extended(sizeof(double) * d.n, MCXT_ALLOC_HUGE);
+	sfreq = palloc_extended(sizeof(int64) * d.n, MCXT_ALLOC_HUGE);
+	smon = palloc_extended(sizeof(double) * d.n, MCXT_ALLOC_HUGE);
+	memcpy(srec, d.recency, sizeof(double) * d.n);
+	memcpy(sfreq, d.frequency, sizeof(int64) * d.n);
+	memcpy(smon, d.monetary, sizeof(double) * d.n);
+	qsort(srec, d.n, sizeof(double), cmp_double);
+	qsort(sfreq, d.n, sizeof(int64), cmp_int64);
+	qsort(smon, d.n, sizeof(double), cmp_double);
+	MemoryContextSwitchTo(old);
+
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "marketiq rfm row", ALLOCSET_SMALL_SIZES);
+	for (i = 0; i < d.n; i++)
+	{
+		Datum		v[9];
+		bool		nulls[9] = {0};
+		int			r,
+					f,
+					m;
+		char		code[4];
+
+		if ((i & 1023) == 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextReset(tmp);
+		}
+		old = MemoryContextSwitchTo(tmp);
+		r = quintile_score(count_greater(srec, d.n, d.recency[i]), d.n);
+		f = quintile_score(count_less_int(sfreq, d.n, d.frequency[i]), d.n);
+		m = quintile_score(count_less(smon, d.n, d.monetary[i]), d.n);
+		code[0] = '0' + r;
+		code[1] = '0' + f;
+		code[2] = '0' + m;
+		code[3] = '\0';
+		v[0] = PointerGetDatum(cstring_to_text_with_len(d.names.data + d.name_off[i],
+														d.name_off[i + 1] - d.name_off[i]));
+		v[1] = Int32GetDatum((int32) d.recency[i]);
+		v[2] = Int64GetDatum(d.frequency[i]);
+		v[3] = Float8GetDatum(d.monetary[i]);
+		v[4] = Int32GetDatum(r);
+		v[5] = Int32GetDatum(f);
+		v[6] = Int32GetDatum(m);
+		v[7] = PointerGetDatum(cstring_to_text(code));
+		v[8] = PointerGetDatum(cstring_to_text(segment_of(r, f, m)));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(tmp);
+	MemoryContextDelete(d.cxt);
+	return (Datum) 0;
+}
