@@ -31,6 +31,51 @@ ORDER BY customer;
 -- as_of before every order: no customers
 SELECT count(*) FROM marketiq.clv_summary('o', 'cust', 'ts', 'amount', '2023-12-31');
 
+-- the aggregate behind it composes with any query: GROUP BY customer (or anything else), WHERE
+-- filters, windows.  Orders after as_of are left out by the aggregate itself; E has no order
+-- with a time: NULL.
+SELECT cust, (marketiq.customer_summary(ts, amount, '2024-01-29', 'week')).*
+FROM o WHERE cust IS NOT NULL GROUP BY cust ORDER BY cust;
+-- A's summary as it grew, order by order (the final function leaves its state alone)
+SELECT ts, marketiq.customer_summary(ts, amount, '2024-01-29', 'day') OVER (ORDER BY ts) AS so_far
+FROM o WHERE cust = 'A' ORDER BY ts;
+SELECT marketiq.customer_summary(ts, amount, '2024-01-29', 'week') IS NULL AS no_orders FROM o WHERE false;
+SELECT marketiq.customer_summary(ts, amount, '2024-01-29', 'fortnight') FROM o;
+SELECT marketiq.customer_summary(ts, amount, NULL, 'week') FROM o;
+SELECT marketiq.customer_summary(ts, 'NaN', '2024-01-29', 'week') FROM o;
+-- a parallel GROUP BY gives the summaries of a serial one.  The orders are partitioned 4 ways on
+-- another key than the customer and partitionwise aggregation is on, so every customer's partial
+-- states from the 4 partitions are always combined (and serialised between processes).  Amounts
+-- are whole numbers, so their sums are exact in any order.
+CREATE TABLE many (i int, cust int, ts timestamptz, amount float8) PARTITION BY HASH (i);
+CREATE TABLE many_0 PARTITION OF many FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+CREATE TABLE many_1 PARTITION OF many FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+CREATE TABLE many_2 PARTITION OF many FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+CREATE TABLE many_3 PARTITION OF many FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+INSERT INTO many
+SELECT i, i % 500, timestamptz '2024-01-01' + (hashint4(i) & 255) * interval '1 day', (i % 17)::float8
+FROM generate_series(1, 50000) i;
+ANALYZE many;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_s AS
+SELECT cust, (marketiq.customer_summary(ts, amount, '2024-09-01', 'week')).* FROM many GROUP BY cust;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET enable_partitionwise_aggregate = on;
+EXPLAIN (COSTS OFF)
+SELECT cust, marketiq.customer_summary(ts, amount, '2024-09-01', 'week') FROM many GROUP BY cust;
+CREATE TEMP TABLE parallel_s AS
+SELECT cust, (marketiq.customer_summary(ts, amount, '2024-09-01', 'week')).* FROM many GROUP BY cust;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET enable_partitionwise_aggregate;
+SELECT (SELECT count(*) FROM serial_s) AS customers,
+       (SELECT count(*) FROM (TABLE serial_s EXCEPT TABLE parallel_s) d) AS differing;
+
 -- days are calendar days in the session's TimeZone: two orders an hour apart around midnight
 -- UTC are two purchase days in UTC and one in New York (18:30 and 19:30 on Jan 1)
 CREATE TABLE tz (cust int, ts timestamptz, amount float8);
@@ -71,5 +116,5 @@ REVOKE USAGE ON SCHEMA marketiq FROM clv_regress_nobody;
 DROP ROLE clv_regress_nobody;
 
 DROP VIEW orders_v;
-DROP TABLE o, tz, "Orders 2";
+DROP TABLE o, tz, "Orders 2", many;
 RESET TimeZone;

@@ -86,6 +86,12 @@ typedef struct BgData
 	int			ng;				/* distinct x values */
 	int		   *gstart;			/* group g is cells gstart[g] .. gstart[g+1]-1 */
 	double	   *gw;				/* customers in group g */
+	int			nv;				/* distinct values among all t_x and T */
+	double	   *v;				/* those values, ascending */
+	int		   *ti,				/* per cell: index of its T in v */
+			   *txi;			/* per cell: index of its t_x in v */
+	double	   *lv,				/* per evaluation: ln(alpha + v) */
+			   *iv;				/* per evaluation: 1 / (alpha + v) */
 	double		penalizer;
 } BgData;
 
@@ -96,7 +102,10 @@ typedef struct BgData
  *   lnG(r+x) - lnG(r) + r ln(alpha) + lnB(a, b+x) - lnB(a, b)
  *   + ln[ (alpha+T)^-(r+x) + [x>0] a/(b+x-1) (alpha+t_x)^-(r+x) ]
  * and the last term is a log-sum-exp of L1 and L2 with weights w1, w2
- * (w1 + w2 = 1) that reappear in its derivatives.
+ * (w1 + w2 = 1) that reappear in its derivatives.  Real data have few
+ * distinct ages (T and t_x come in whole days), so ln(alpha + age) and its
+ * reciprocal are computed once per distinct age, and a cell costs one exp
+ * and one log1p.
  */
 static double
 bg_eval(const double *theta, double *grad, BgData *d, double *ll_out)
@@ -119,6 +128,11 @@ bg_eval(const double *theta, double *grad, BgData *d, double *ll_out)
 	if (!(isfinite(r) && isfinite(alpha) && isfinite(a) && isfinite(b) &&
 		  r > 0 && alpha > 0 && a > 0 && b > 0))
 		return get_float8_infinity();
+	for (i = 0; i < d->nv; i++)
+	{
+		d->lv[i] = log(alpha + d->v[i]);
+		d->iv[i] = 1.0 / (alpha + d->v[i]);
+	}
 	lgr = lgamma(r);
 	lbab = lgamma(a) + lgamma(b) - lgamma(a + b);
 	if (grad)
@@ -151,40 +165,51 @@ bg_eval(const double *theta, double *grad, BgData *d, double *ll_out)
 		for (i = lo; i < hi; i++)
 		{
 			double		w = d->c.w[i];
-			double		lT = log(alpha + d->c.T[i]);
+			int			jT = d->ti[i];
+			double		lT = d->lv[jT];
 			double		L1 = -rx * lT;
-			double		S,
-						w1,
-						w2;
 
 			if (x > 0)
 			{
-				double		ltx = log(alpha + d->c.tx[i]);
+				int			jx = d->txi[i];
+				double		ltx = d->lv[jx];
 				double		L2 = lc - rx * ltx;
-				double		M = Max(L1, L2);
-				double		e1 = exp(L1 - M),
-							e2 = exp(L2 - M);
+				double		diff = L2 - L1;
+				double		e,
+							w1,
+							w2;
 
-				S = M + log(e1 + e2);
-				w1 = e1 / (e1 + e2);
-				w2 = e2 / (e1 + e2);
+				/* log(e^L1 + e^L2) and the weights, with one exp */
+				if (diff > 0)
+				{
+					e = exp(-diff);
+					s_ll += w * (L2 + log1p(e));
+					w2 = 1.0 / (1.0 + e);
+					w1 = e * w2;
+				}
+				else
+				{
+					e = exp(diff);
+					s_ll += w * (L1 + log1p(e));
+					w1 = 1.0 / (1.0 + e);
+					w2 = e * w1;
+				}
 				if (grad)
 				{
 					s_r += w * (w1 * lT + w2 * ltx);
-					s_al += w * rx * (w1 / (alpha + d->c.T[i]) + w2 / (alpha + d->c.tx[i]));
+					s_al += w * rx * (w1 * d->iv[jT] + w2 * d->iv[jx]);
 					s_w2 += w * w2;
 				}
 			}
 			else
 			{
-				S = L1;
+				s_ll += w * L1;
 				if (grad)
 				{
 					s_r += w * lT;
-					s_al += w * rx / (alpha + d->c.T[i]);
+					s_al += w * rx * d->iv[jT];
 				}
 			}
-			s_ll += w * S;
 		}
 		ll += d->gw[gi] * A + s_ll;
 		if (grad)
@@ -219,16 +244,48 @@ bg_objective(const double *theta, double *grad, void *arg)
 	return bg_eval(theta, grad, (BgData *) arg, NULL);
 }
 
-/* Group sorted cells by x. */
+/* qsort comparator for doubles */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* Index of value x in the sorted distinct values v[0..n). */
+static int
+value_index(const double *v, int n, double x)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	Assert(v[lo] == x);
+	return lo;
+}
+
+/* Group the sorted cells by x, and index their ages among the distinct ones. */
 static void
-bg_groups(BgData *d)
+bg_prepare(BgData *d)
 {
 	int			i,
-				ng = 0;
+				ng = 0,
+				nv = 0;
+	int			k = d->c.k;
 
-	d->gstart = palloc(sizeof(int) * (d->c.k + 1));
-	d->gw = palloc(sizeof(double) * Max(d->c.k, 1));
-	for (i = 0; i < d->c.k; i++)
+	d->gstart = palloc(sizeof(int) * (k + 1));
+	d->gw = palloc(sizeof(double) * Max(k, 1));
+	for (i = 0; i < k; i++)
 	{
 		if (i == 0 || d->c.x[i] != d->c.x[i - 1])
 		{
@@ -238,8 +295,29 @@ bg_groups(BgData *d)
 		}
 		d->gw[ng - 1] += d->c.w[i];
 	}
-	d->gstart[ng] = d->c.k;
+	d->gstart[ng] = k;
 	d->ng = ng;
+
+	d->v = palloc(sizeof(double) * Max(2 * k, 1));
+	for (i = 0; i < k; i++)
+	{
+		d->v[2 * i] = d->c.T[i];
+		d->v[2 * i + 1] = d->c.tx[i];
+	}
+	qsort(d->v, 2 * k, sizeof(double), cmp_double);
+	for (i = 0; i < 2 * k; i++)
+		if (i == 0 || d->v[i] != d->v[nv - 1])
+			d->v[nv++] = d->v[i];
+	d->nv = nv;
+	d->ti = palloc(sizeof(int) * Max(k, 1));
+	d->txi = palloc(sizeof(int) * Max(k, 1));
+	for (i = 0; i < k; i++)
+	{
+		d->ti[i] = value_index(d->v, nv, d->c.T[i]);
+		d->txi[i] = value_index(d->v, nv, d->c.tx[i]);
+	}
+	d->lv = palloc(sizeof(double) * Max(nv, 1));
+	d->iv = palloc(sizeof(double) * Max(nv, 1));
 }
 
 /* Fit BG/NBD to a state's cells; the fitted flat model. */
@@ -258,7 +336,7 @@ bg_fit(ClvCells *cells)
 
 	clv_cells_arrays(cells, &d.c);
 	d.penalizer = Max(cells->penalizer, 0);
-	bg_groups(&d);
+	bg_prepare(&d);
 	for (i = 0; i < d.c.k; i++)
 	{
 		sx += d.c.w[i] * d.c.x[i];

@@ -182,6 +182,38 @@ COMMENT ON FUNCTION marketiq.clv(marketiq.bgnbd, marketiq.gammagamma, float8, fl
 
 -- --------------------------------------------------------- customer summaries
 
+CREATE TYPE marketiq.customer_summary AS (frequency int, recency float8, t float8, monetary float8);
+COMMENT ON TYPE marketiq.customer_summary IS
+'one customer''s summary in the standard form of the CLV models: repeat purchase days, ages at the last purchase and at the end of the window, mean value of the repeat purchase days';
+
+CREATE FUNCTION marketiq.customer_summary_trans(internal, timestamptz, float8, timestamptz, text)
+RETURNS internal AS 'MODULE_PATHNAME', 'mq_custsum_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION marketiq.customer_summary_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'mq_custsum_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION marketiq.customer_summary_serialize(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'mq_custsum_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION marketiq.customer_summary_deserialize(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'mq_custsum_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION marketiq.customer_summary_final(internal)
+RETURNS marketiq.customer_summary AS 'MODULE_PATHNAME', 'mq_custsum_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE marketiq.customer_summary(ts timestamptz, amount float8, as_of timestamptz, unit text) (
+    SFUNC = marketiq.customer_summary_trans,
+    STYPE = internal,
+    COMBINEFUNC = marketiq.customer_summary_combine,
+    SERIALFUNC = marketiq.customer_summary_serialize,
+    DESERIALFUNC = marketiq.customer_summary_deserialize,
+    FINALFUNC = marketiq.customer_summary_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE marketiq.customer_summary(timestamptz, float8, timestamptz, text) IS
+'one customer''s orders (use with GROUP BY customer) as (frequency, recency, t, monetary) as of a date, in the unit day, week or month; purchases on one day count once, orders after as_of are left out';
+
 CREATE FUNCTION marketiq.clv_summary(orders regclass, customer_col text DEFAULT 'customer_id',
     ts_col text DEFAULT 'ts', amount_col text DEFAULT 'amount', as_of timestamptz DEFAULT now(),
     unit text DEFAULT 'week')

@@ -290,6 +290,8 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	int64		i;
 	MemoryContext tmp,
 				old;
+	Datum		codes[125],
+				segments[125];
 
 	mq_check_not_null(PG_ARGISNULL(0), "orders");
 	mq_check_not_null(PG_ARGISNULL(1), "customer_col");
@@ -310,7 +312,7 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT %s::text, $1::date - max(%s::date), count(*), sum(%s::float8) "
+					 "SELECT %s::text, $1::date - max(%s)::date, count(*), sum(%s::float8) "
 					 "FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s <= $1 GROUP BY %s",
 					 cust, ts, amount, mq_rel_name(rel), cust, ts, ts, cust);
 
@@ -347,6 +349,18 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	qsort(smon, d.n, sizeof(double), cmp_double);
 	MemoryContextSwitchTo(old);
 
+	/* the 125 codes and the 11 segment names, as text, once */
+	for (i = 0; i < 125; i++)
+	{
+		char		code[4];
+
+		code[0] = '1' + i / 25;
+		code[1] = '1' + (i / 5) % 5;
+		code[2] = '1' + i % 5;
+		code[3] = '\0';
+		codes[i] = PointerGetDatum(cstring_to_text(code));
+		segments[i] = PointerGetDatum(cstring_to_text(segment_of(1 + i / 25, 1 + (i / 5) % 5, 1 + i % 5)));
+	}
 	tmp = AllocSetContextCreate(CurrentMemoryContext, "marketiq rfm row", ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < d.n; i++)
 	{
@@ -354,8 +368,8 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 		bool		nulls[9] = {0};
 		int			r,
 					f,
-					m;
-		char		code[4];
+					m,
+					c;
 
 		if ((i & 1023) == 0)
 		{
@@ -366,10 +380,7 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 		r = quintile_score(count_greater(srec, d.n, d.recency[i]), d.n);
 		f = quintile_score(count_less_int(sfreq, d.n, d.frequency[i]), d.n);
 		m = quintile_score(count_less(smon, d.n, d.monetary[i]), d.n);
-		code[0] = '0' + r;
-		code[1] = '0' + f;
-		code[2] = '0' + m;
-		code[3] = '\0';
+		c = (r - 1) * 25 + (f - 1) * 5 + (m - 1);
 		v[0] = PointerGetDatum(cstring_to_text_with_len(d.names.data + d.name_off[i],
 														d.name_off[i + 1] - d.name_off[i]));
 		v[1] = Int32GetDatum((int32) d.recency[i]);
@@ -378,8 +389,8 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 		v[4] = Int32GetDatum(r);
 		v[5] = Int32GetDatum(f);
 		v[6] = Int32GetDatum(m);
-		v[7] = PointerGetDatum(cstring_to_text(code));
-		v[8] = PointerGetDatum(cstring_to_text(segment_of(r, f, m)));
+		v[7] = codes[c];
+		v[8] = segments[c];
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 		MemoryContextSwitchTo(old);
 	}
