@@ -105,7 +105,7 @@ typedef struct BgData
  * (w1 + w2 = 1) that reappear in its derivatives.  Real data have few
  * distinct ages (T and t_x come in whole days), so ln(alpha + age) and its
  * reciprocal are computed once per distinct age, and a cell costs one exp
- * and one log1p.
+ * and one log.
  */
 static double
 bg_eval(const double *theta, double *grad, BgData *d, double *ll_out)
@@ -183,14 +183,14 @@ bg_eval(const double *theta, double *grad, BgData *d, double *ll_out)
 				if (diff > 0)
 				{
 					e = exp(-diff);
-					s_ll += w * (L2 + log1p(e));
+					s_ll += w * (L2 + log(1.0 + e));
 					w2 = 1.0 / (1.0 + e);
 					w1 = e * w2;
 				}
 				else
 				{
 					e = exp(diff);
-					s_ll += w * (L1 + log1p(e));
+					s_ll += w * (L1 + log(1.0 + e));
 					w1 = 1.0 / (1.0 + e);
 					w2 = e * w1;
 				}

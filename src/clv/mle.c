@@ -49,30 +49,53 @@ typedef struct MleArg
 	ClvObjective fn;
 	void	   *arg;
 	int			k;
+	/* the last point evaluated, with its value and gradient */
+	bool		cached;
+	double		cx[8],
+				cf,
+				cg[8];
 } MleArg;
+
+/*
+ * The objective and gradient at v, through a one-point cache: GSL's line
+ * search asks for the value and the gradient at the same trial points in
+ * separate calls, and the gradient costs little more than the value once
+ * the per-cell terms are computed, so every evaluation computes both.
+ */
+static double
+mle_eval(MleArg *m, const double *v, double *g)
+{
+	int			i;
+
+	if (!m->cached || memcmp(v, m->cx, sizeof(double) * m->k) != 0)
+	{
+		memcpy(m->cx, v, sizeof(double) * m->k);
+		m->cf = m->fn(v, m->cg, m->arg);
+		if (!isfinite(m->cf))
+		{
+			m->cf = GSL_POSINF;
+			for (i = 0; i < m->k; i++)
+				m->cg[i] = 0;
+		}
+		m->cached = true;
+	}
+	if (g)
+		memcpy(g, m->cg, sizeof(double) * m->k);
+	return m->cf;
+}
 
 /* GSL objective: value only. */
 static double
 mle_f(const gsl_vector *v, void *params)
 {
-	MleArg	   *m = (MleArg *) params;
-	double		f = m->fn(v->data, NULL, m->arg);
-
-	return isfinite(f) ? f : GSL_POSINF;
+	return mle_eval((MleArg *) params, v->data, NULL);
 }
 
 /* GSL objective: value and gradient. */
 static void
 mle_fdf(const gsl_vector *v, void *params, double *f, gsl_vector *g)
 {
-	MleArg	   *m = (MleArg *) params;
-
-	*f = m->fn(v->data, g->data, m->arg);
-	if (!isfinite(*f))
-	{
-		*f = GSL_POSINF;
-		gsl_vector_set_all(g, 0.0);
-	}
+	*f = mle_eval((MleArg *) params, v->data, g->data);
 }
 
 /* GSL objective: gradient only. */
@@ -92,7 +115,7 @@ grad_norm(MleArg *m, const double *theta, double *value)
 	double		s = 0;
 	int			i;
 
-	*value = m->fn(theta, g, m->arg);
+	*value = mle_eval(m, theta, g);
 	for (i = 0; i < m->k; i++)
 		s += g[i] * g[i];
 	return isfinite(*value) ? sqrt(s) : get_float8_infinity();
@@ -212,52 +235,59 @@ hessian(MleArg *m, const double *theta, double *h)
 
 /*
  * Newton steps from the BFGS point: with the Hessian from differences of
- * the analytic gradient they converge quadratically, so the estimate ends
- * at the optimum to rounding error rather than at BFGS's tolerance (which
- * makes results independent of the path the optimiser took).  A step is
- * kept only if it lowers the objective or the gradient norm.
+ * the analytic gradient they converge fast, so the estimate ends at the
+ * optimum to rounding error rather than at BFGS's tolerance (which makes
+ * results independent of the path the optimiser took).  The Hessian is
+ * computed once, at the starting point, and kept for every step (close to
+ * the optimum it hardly changes) and for the identification check; h gets
+ * it (false when it could not be computed).  A step is kept only if it
+ * lowers the objective or the gradient norm.
  */
-static void
-newton_polish(MleArg *m, double *theta)
+static bool
+newton_polish(MleArg *m, double *theta, double *h)
 {
 	int			k = m->k,
 				it,
 				i;
+	double		r[64];
 
-	for (it = 0; it < 8; it++)
+	if (!hessian(m, theta, h))
+		return false;
+	memcpy(r, h, sizeof(double) * k * k);
+	if (mq_cholesky(r, k) != 0)
+		return true;
+	for (it = 0; it < 6; it++)
 	{
 		double		g[8],
-					h[64],
 					d[8],
 					t[8],
 					g2[8];
-		double		f0 = m->fn(theta, g, m->arg),
+		double		f0 = mle_eval(m, theta, g),
 					gn = 0,
 					f1,
 					gn1 = 0;
 
 		for (i = 0; i < k; i++)
 			gn += g[i] * g[i];
-		if (!isfinite(f0) || gn < 1e-30 || !hessian(m, theta, h))
-			return;
-		if (mq_cholesky(h, k) != 0)
-			return;
+		if (!isfinite(f0) || gn < 1e-30)
+			break;
 		for (i = 0; i < k; i++)
 			d[i] = -g[i];
-		mq_cholesky_solve(h, k, d, 1);
+		mq_cholesky_solve(r, k, d, 1);
 		for (i = 0; i < k; i++)
 			t[i] = theta[i] + d[i];
-		f1 = m->fn(t, g2, m->arg);
+		f1 = mle_eval(m, t, g2);
 		for (i = 0; i < k; i++)
 			gn1 += g2[i] * g2[i];
 		if (!isfinite(f1) || !(f1 < f0 || (f1 <= f0 + 1e-15 * fabs(f0) && gn1 < gn)))
-			return;
+			break;
 		memcpy(theta, t, sizeof(double) * k);
 	}
+	return true;
 }
 
 /*
- * Is the optimum a proper one?  The Hessian of the objective at theta must
+ * Is the optimum a proper one?  The Hessian h of the objective there must
  * be clearly positive definite: an eigenvalue below 1e-8 of the largest
  * means the likelihood is flat along some direction -- the data do not
  * identify the model (two customers, or no sign of drop-out) and a gradient
@@ -265,17 +295,13 @@ newton_polish(MleArg *m, double *theta)
  * parameter that weighs most in the flattest direction, or -1.
  */
 static int
-flat_direction(MleArg *m, const double *theta)
+flat_direction(int k, double *h)
 {
-	int			k = m->k,
-				i,
+	int			i,
 				worst = 0;
-	double		h[64],
-				w[8],
+	double		w[8],
 				v;
 
-	if (!hessian(m, theta, h))
-		return 0;
 	if (mq_sym_eigen(h, k, w, true) != 0)
 		return 0;
 	/* ascending eigenvalues; the eigenvector of w[0] is column 0 of h */
@@ -301,37 +327,44 @@ clv_minimize(int k, double *theta, ClvObjective fn, void *arg, const char *what,
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	MleArg		m;
 	double		start[8],
-				value;
+				value,
+				h[64];
+	bool		have_h = false;
 	int			i;
 
 	Assert(k <= 8);
 	m.fn = fn;
 	m.arg = arg;
 	m.k = k;
+	m.cached = false;
 	memcpy(start, theta, sizeof(double) * k);
 	res->iterations = run_bfgs(&m, theta, what);
 	res->gradnorm = grad_norm(&m, theta, &value);
 	if (res->gradnorm < CLV_GTOL * 100)
 	{
-		newton_polish(&m, theta);
+		have_h = newton_polish(&m, theta, h);
 		res->gradnorm = grad_norm(&m, theta, &value);
 	}
 	else
 	{
 		/* BFGS stalled: restart it from where the simplex gets to */
 		double		alt[8],
+					h2[64],
 					v2,
 					g2;
+		bool		have_h2;
 
 		mq_progress("%s: BFGS stopped at gradient norm %g; trying the simplex", what, res->gradnorm);
 		memcpy(alt, isfinite(value) ? theta : start, sizeof(double) * k);
 		res->iterations += run_simplex(&m, alt, what);
 		res->iterations += run_bfgs(&m, alt, what);
-		newton_polish(&m, alt);
+		have_h2 = newton_polish(&m, alt, h2);
 		g2 = grad_norm(&m, alt, &v2);
 		if (isfinite(v2) && (!isfinite(value) || v2 < value || g2 < res->gradnorm))
 		{
 			memcpy(theta, alt, sizeof(double) * k);
+			memcpy(h, h2, sizeof(h));
+			have_h = have_h2;
 			res->gradnorm = g2;
 			value = v2;
 		}
@@ -350,7 +383,7 @@ clv_minimize(int k, double *theta, ClvObjective fn, void *arg, const char *what,
 		}
 	}
 	if (res->converged)
-		res->boundary = flat_direction(&m, theta);
+		res->boundary = have_h ? flat_direction(k, h) : 0;
 	if (res->boundary >= 0)
 		res->converged = false;
 	MemoryContextSwitchTo(old);

@@ -37,8 +37,8 @@
  *	   1	  Lost			 Hibernating	At Risk ...........		 Can't Lose Them
  *
  * rfm_report gathers (customer, recency, frequency, monetary) with one
- * GROUP BY query streamed into arrays (about 40 bytes per customer), sorts
- * each measure once and finds W by binary search.
+ * GROUP BY query streamed into arrays (about 50 bytes per customer), sorts
+ * each measure once and reads W off the sorted order.
  *
  *-------------------------------------------------------------------------
  */
@@ -183,87 +183,56 @@ rfm_row(Datum *values, bool *nulls, void *arg)
 	MemoryContextSwitchTo(old);
 }
 
-/* qsort comparators */
-static int
-cmp_double(const void *a, const void *b)
+/* a measure's value and the customer it belongs to, for sorting */
+typedef struct RankItem
 {
-	double		x = *(const double *) a,
-				y = *(const double *) b;
+	double		v;
+	int64		i;
+} RankItem;
+
+/* qsort comparator: by value */
+static int
+cmp_item(const void *a, const void *b)
+{
+	double		x = ((const RankItem *) a)->v,
+				y = ((const RankItem *) b)->v;
 
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-static int
-cmp_int64(const void *a, const void *b)
+/*
+ * Scores of one measure: sort the (value, customer) pairs once, then walk
+ * them; every customer of a run of equal values has the same W, the number
+ * of customers before the run (higher is better) or after it (lower is
+ * better, recency).  O(n log n) for the sort, O(n) for the scores.
+ */
+static void
+measure_scores(const double *val, int64 n, bool lower_is_better, uint8 *score)
 {
-	int64		x = *(const int64 *) a,
-				y = *(const int64 *) b;
+	RankItem   *it = palloc_extended(sizeof(RankItem) * n, MCXT_ALLOC_HUGE);
+	int64		i,
+				j;
 
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-/* number of elements of sorted s[0..n) that are < v */
-static int64
-count_less(const double *s, int64 n, double v)
-{
-	int64		lo = 0,
-				hi = n;
-
-	while (lo < hi)
+	for (i = 0; i < n; i++)
 	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (s[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
+		it[i].v = val[i];
+		it[i].i = i;
 	}
-	return lo;
-}
-
-/* number of elements of sorted s[0..n) that are > v */
-static int64
-count_greater(const double *s, int64 n, double v)
-{
-	int64		lo = 0,
-				hi = n;
-
-	while (lo < hi)
+	qsort(it, n, sizeof(RankItem), cmp_item);
+	for (i = 0; i < n; i = j)
 	{
-		int64		mid = lo + (hi - lo) / 2;
+		int64		w;
 
-		if (s[mid] <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
+		for (j = i + 1; j < n && it[j].v == it[i].v; j++)
+			;
+		/* customers i .. j-1 share the value: i below it, n - j above */
+		w = lower_is_better ? n - j : i;
+		for (int64 q = i; q < j; q++)
+			score[it[q].i] = (uint8) (1 + (5 * (int128) w) / n);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
-	return n - lo;
-}
-
-/* number of elements of sorted s[0..n) that are < v (int64) */
-static int64
-count_less_int(const int64 *s, int64 n, int64 v)
-{
-	int64		lo = 0,
-				hi = n;
-
-	while (lo < hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (s[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* the score of a customer with w customers strictly worse, out of n */
-static inline int
-quintile_score(int64 w, int64 n)
-{
-	return 1 + (int) ((5 * (int128) w) / n);
+	pfree(it);
 }
 
 PG_FUNCTION_INFO_V1(mq_rfm_report);
@@ -284,9 +253,10 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	RfmData		d;
 	StringInfoData sql;
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
-	double	   *srec,
-			   *smon;
-	int64	   *sfreq;
+	uint8	   *rs,
+			   *fs,
+			   *ms;
+	double	   *freq;
 	int64		i;
 	MemoryContext tmp,
 				old;
@@ -336,17 +306,17 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	if (d.n == 0)
 		return (Datum) 0;
 
-	/* sorted copies of each measure */
+	/* the three scores of every customer */
 	old = MemoryContextSwitchTo(d.cxt);
-	srec = palloc_extended(sizeof(double) * d.n, MCXT_ALLOC_HUGE);
-	sfreq = palloc_extended(sizeof(int64) * d.n, MCXT_ALLOC_HUGE);
-	smon = palloc_extended(sizeof(double) * d.n, MCXT_ALLOC_HUGE);
-	memcpy(srec, d.recency, sizeof(double) * d.n);
-	memcpy(sfreq, d.frequency, sizeof(int64) * d.n);
-	memcpy(smon, d.monetary, sizeof(double) * d.n);
-	qsort(srec, d.n, sizeof(double), cmp_double);
-	qsort(sfreq, d.n, sizeof(int64), cmp_int64);
-	qsort(smon, d.n, sizeof(double), cmp_double);
+	rs = palloc_extended(d.n, MCXT_ALLOC_HUGE);
+	fs = palloc_extended(d.n, MCXT_ALLOC_HUGE);
+	ms = palloc_extended(d.n, MCXT_ALLOC_HUGE);
+	freq = palloc_extended(sizeof(double) * d.n, MCXT_ALLOC_HUGE);
+	for (i = 0; i < d.n; i++)
+		freq[i] = (double) d.frequency[i];
+	measure_scores(d.recency, d.n, true, rs);
+	measure_scores(freq, d.n, false, fs);
+	measure_scores(d.monetary, d.n, false, ms);
 	MemoryContextSwitchTo(old);
 
 	/* the 125 codes and the 11 segment names, as text, once */
@@ -377,9 +347,9 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 			MemoryContextReset(tmp);
 		}
 		old = MemoryContextSwitchTo(tmp);
-		r = quintile_score(count_greater(srec, d.n, d.recency[i]), d.n);
-		f = quintile_score(count_less_int(sfreq, d.n, d.frequency[i]), d.n);
-		m = quintile_score(count_less(smon, d.n, d.monetary[i]), d.n);
+		r = rs[i];
+		f = fs[i];
+		m = ms[i];
 		c = (r - 1) * 25 + (f - 1) * 5 + (m - 1);
 		v[0] = PointerGetDatum(cstring_to_text_with_len(d.names.data + d.name_off[i],
 														d.name_off[i + 1] - d.name_off[i]));
