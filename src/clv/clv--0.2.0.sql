@@ -92,6 +92,91 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION marketiq.purchase_probability(marketiq.bgnbd, int, float8) IS
 'probability that a new customer makes exactly this many repeat purchases in her first horizon time units';
 
+-- ------------------------------------------------------------- Pareto/NBD
+
+CREATE TYPE marketiq.paretonbd;
+
+CREATE FUNCTION marketiq.paretonbd_in(cstring) RETURNS marketiq.paretonbd
+AS 'MODULE_PATHNAME', 'mq_paretonbd_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION marketiq.paretonbd_out(marketiq.paretonbd) RETURNS cstring
+AS 'MODULE_PATHNAME', 'mq_paretonbd_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION marketiq.paretonbd_recv(internal) RETURNS marketiq.paretonbd
+AS 'MODULE_PATHNAME', 'mq_paretonbd_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION marketiq.paretonbd_send(marketiq.paretonbd) RETURNS bytea
+AS 'MODULE_PATHNAME', 'mq_paretonbd_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE marketiq.paretonbd (
+    INPUT = marketiq.paretonbd_in,
+    OUTPUT = marketiq.paretonbd_out,
+    RECEIVE = marketiq.paretonbd_recv,
+    SEND = marketiq.paretonbd_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE marketiq.paretonbd IS
+'a Pareto/NBD repeat-purchase model (Schmittlein, Morrison & Colombo 1987): parameters r, alpha, s, beta; also the state of paretonbd_fit (distinct (frequency, recency, T) cells with counts)';
+
+CREATE FUNCTION marketiq.paretonbd_trans(marketiq.paretonbd, float8, float8, float8)
+RETURNS marketiq.paretonbd AS 'MODULE_PATHNAME', 'mq_pnbd_trans'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION marketiq.paretonbd_trans(marketiq.paretonbd, float8, float8, float8, float8)
+RETURNS marketiq.paretonbd AS 'MODULE_PATHNAME', 'mq_pnbd_trans_pen'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION marketiq.paretonbd_combine(marketiq.paretonbd, marketiq.paretonbd)
+RETURNS marketiq.paretonbd AS 'MODULE_PATHNAME', 'mq_pnbd_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION marketiq.paretonbd_final(marketiq.paretonbd)
+RETURNS marketiq.paretonbd AS 'MODULE_PATHNAME', 'mq_pnbd_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE marketiq.paretonbd_fit(frequency float8, recency float8, t float8) (
+    SFUNC = marketiq.paretonbd_trans,
+    STYPE = marketiq.paretonbd,
+    COMBINEFUNC = marketiq.paretonbd_combine,
+    FINALFUNC = marketiq.paretonbd_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE marketiq.paretonbd_fit(float8, float8, float8) IS
+'fits a Pareto/NBD model by maximum likelihood to one row per customer: frequency (repeat purchases), recency (age at the last purchase), t (age at the end of the window); rows with a NULL are skipped and counted';
+
+CREATE AGGREGATE marketiq.paretonbd_fit(frequency float8, recency float8, t float8, penalizer float8) (
+    SFUNC = marketiq.paretonbd_trans,
+    STYPE = marketiq.paretonbd,
+    COMBINEFUNC = marketiq.paretonbd_combine,
+    FINALFUNC = marketiq.paretonbd_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE marketiq.paretonbd_fit(float8, float8, float8, float8) IS
+'fits a Pareto/NBD model with an L2 penalty: minimises the mean negative log-likelihood + penalizer * (r^2 + alpha^2 + s^2 + beta^2)';
+
+CREATE FUNCTION marketiq.params(model marketiq.paretonbd,
+    OUT r float8, OUT alpha float8, OUT s float8, OUT beta float8, OUT log_likelihood float8,
+    OUT customers bigint, OUT penalizer float8, OUT iterations int, OUT converged boolean)
+AS 'MODULE_PATHNAME', 'mq_pnbd_params'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION marketiq.params(marketiq.paretonbd) IS
+'the fitted Pareto/NBD parameters (purchase rate ~ Gamma(r, alpha), drop-out rate ~ Gamma(s, beta)), the log-likelihood and how the fit went';
+
+CREATE FUNCTION marketiq.expected_purchases(model marketiq.paretonbd, horizon float8,
+    frequency float8, recency float8, t float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mq_pnbd_expected'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION marketiq.expected_purchases(marketiq.paretonbd, float8, float8, float8, float8) IS
+'expected number of purchases in the next horizon time units of a customer with this (frequency, recency, t) summary (Pareto/NBD)';
+
+CREATE FUNCTION marketiq.expected_purchases(model marketiq.paretonbd, horizon float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mq_pnbd_expected_new'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION marketiq.expected_purchases(marketiq.paretonbd, float8) IS
+'expected number of repeat purchases of a new customer in her first horizon time units (Pareto/NBD)';
+
+CREATE FUNCTION marketiq.prob_alive(model marketiq.paretonbd, frequency float8, recency float8, t float8)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mq_pnbd_prob_alive'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION marketiq.prob_alive(marketiq.paretonbd, float8, float8, float8) IS
+'probability that a customer with this (frequency, recency, t) summary is still active (Pareto/NBD)';
+
 -- ------------------------------------------------------------ Gamma-Gamma
 
 CREATE TYPE marketiq.gammagamma;
@@ -179,6 +264,14 @@ RETURNS float8 AS 'MODULE_PATHNAME', 'mq_clv_bgnbd'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION marketiq.clv(marketiq.bgnbd, marketiq.gammagamma, float8, float8, float8, float8, float8, float8, float8) IS
 'customer lifetime value over the next horizon time units: expected purchases (BG/NBD) times expected spend (Gamma-Gamma), each step''s purchases discounted by (1 + discount_rate)^k';
+
+CREATE FUNCTION marketiq.clv(transactions marketiq.paretonbd, spend marketiq.gammagamma,
+    frequency float8, recency float8, t float8, monetary float8, horizon float8,
+    discount_rate float8 DEFAULT 0, step float8 DEFAULT 1)
+RETURNS float8 AS 'MODULE_PATHNAME', 'mq_clv_pnbd'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION marketiq.clv(marketiq.paretonbd, marketiq.gammagamma, float8, float8, float8, float8, float8, float8, float8) IS
+'customer lifetime value over the next horizon time units with a Pareto/NBD transaction model: expected purchases times expected spend (Gamma-Gamma), each step''s purchases discounted by (1 + discount_rate)^k';
 
 -- --------------------------------------------------------- customer summaries
 

@@ -107,3 +107,12 @@ mq_clv_bgnbd(PG_FUNCTION_ARGS)
 {
 	return clv_body(fcinfo, &clv_bgnbd_kind, clv_bgnbd_conditional);
 }
+
+PG_FUNCTION_INFO_V1(mq_clv_pnbd);
+
+/* clv(paretonbd, gammagamma, frequency, recency, t, monetary, horizon, discount_rate, step) */
+Datum
+mq_clv_pnbd(PG_FUNCTION_ARGS)
+{
+	return clv_body(fcinfo, &clv_pnbd_kind, clv_pnbd_conditional);
+}

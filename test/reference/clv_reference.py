@@ -6,6 +6,9 @@ Written from the papers, sharing no code with src/clv:
     to the Pareto/NBD model", Marketing Science 24(2), eqs. 6 (likelihood), 8 (P(X(t)=x)),
     9 (E[X(t)]), 10 (E[Y(t)|x,t_x,T]) and the 2008 note on P(alive);
   - Gamma-Gamma: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value", eqs. 1-5;
+  - Pareto/NBD: Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and related
+    expressions" (likelihood with the Gauss hypergeometric function, P(alive), conditional and
+    unconditional expectations);
   - CLV with per-step discounting as the lifetimes package defines it.
 Fits use scipy.optimize (Nelder-Mead then BFGS, on log-parameters); predictions use mpmath at
 40 significant digits (mpmath.hyp2f1), so they check the C code's own 2F1 series.
@@ -46,6 +49,20 @@ def gg_ll(par, x, z):
     p, q, g = par
     return (gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(g)
             + (p * x - 1) * np.log(z) + p * x * np.log(x) - (p * x + q) * np.log(g + x * z))
+
+
+def pnbd_ll(par, x, tx, T):
+    """Per-customer Pareto/NBD log-likelihood (Fader & Hardie 2005 note, eqs. 18-19)."""
+    from scipy.special import hyp2f1
+    r, al, s, be = par
+    if al >= be:
+        F1 = hyp2f1(r + s + x, s + 1, r + s + x + 1, (al - be) / (al + tx)) / (al + tx) ** (r + s + x)
+        F2 = hyp2f1(r + s + x, s + 1, r + s + x + 1, (al - be) / (al + T)) / (al + T) ** (r + s + x)
+    else:
+        F1 = hyp2f1(r + s + x, r + x, r + s + x + 1, (be - al) / (be + tx)) / (be + tx) ** (r + s + x)
+        F2 = hyp2f1(r + s + x, r + x, r + s + x + 1, (be - al) / (be + T)) / (be + T) ** (r + s + x)
+    return (gammaln(r + x) - gammaln(r) + r * np.log(al) + s * np.log(be)
+            + np.log(1 / ((al + T) ** (r + x) * (be + T) ** s) + s / (r + s + x) * (F1 - F2)))
 
 
 def fit(ll, k, penalizer=0.0, start=None):
@@ -100,6 +117,34 @@ def bg_pmf(par, n, t):
         return p1
     s = sum(mp.gamma(r + j) / (mp.gamma(r) * mp.factorial(j)) * (t / (al + t)) ** j for j in range(n))
     return p1 + B(a + 1, b + n - 1) / B(a, b) * (1 - (al / (al + t)) ** r * s)
+
+
+def pn_alive(par, x, tx, T):
+    """Pareto/NBD P(alive | x, t_x, T) (Fader & Hardie 2005 note, eq. 21)."""
+    r, al, s, be = map(mp.mpf, par)
+    x, tx, T = mp.mpf(x), mp.mpf(tx), mp.mpf(T)
+    if al >= be:
+        a0 = (mp.hyp2f1(r + s + x, s + 1, r + s + x + 1, (al - be) / (al + tx)) / (al + tx) ** (r + s + x)
+              - mp.hyp2f1(r + s + x, s + 1, r + s + x + 1, (al - be) / (al + T)) / (al + T) ** (r + s + x))
+    else:
+        a0 = (mp.hyp2f1(r + s + x, r + x, r + s + x + 1, (be - al) / (be + tx)) / (be + tx) ** (r + s + x)
+              - mp.hyp2f1(r + s + x, r + x, r + s + x + 1, (be - al) / (be + T)) / (be + T) ** (r + s + x))
+    return 1 / (1 + s / (r + s + x) * (al + T) ** (r + x) * (be + T) ** s * a0)
+
+
+def pn_cond(par, t, x, tx, T):
+    """Pareto/NBD E[Y(t) | x, t_x, T] (eq. 22)."""
+    r, al, s, be = map(mp.mpf, par)
+    t, T = mp.mpf(t), mp.mpf(T)
+    return ((r + x) * (be + T) / ((al + T) * (s - 1)) * (1 - ((be + T) / (be + T + t)) ** (s - 1))
+            * pn_alive(par, x, tx, T))
+
+
+def pn_uncond(par, t):
+    """Pareto/NBD E[X(t)] of a new customer (eq. 17)."""
+    r, al, s, be = map(mp.mpf, par)
+    t = mp.mpf(t)
+    return r * be / (al * (s - 1)) * (1 - (be / (be + t)) ** (s - 1))
 
 
 def gg_spend(par, x, z):
@@ -192,6 +237,9 @@ def main():
     par, ll = fit(lambda p: gg_ll(p, x[m], z[m]), 3, penalizer=0.01, start=gstart)
     print("gammagamma penalizer 0.01:", " ".join("%.6f" % v for v in par), "%.4f" % ll)
 
+    par, ll = fit(lambda p: pnbd_ll(p, x, tx, T), 4)
+    print("paretonbd r, alpha, s, beta, LL:", " ".join("%.6f" % v for v in par), "%.4f" % ll)
+
     print("== simulated customers (%s) ==" % SIM)
     sx, stx, sT, sz = (sim[c].values.astype(float) for c in ("x", "tx", "t", "zbar"))
     par, ll = fit(lambda p: bgnbd_ll(p, sx, stx, sT), 4)
@@ -219,6 +267,22 @@ def main():
                     % (int(i), xx, ttx, TT, zz,
                        ", ".join(mp.nstr(v, 17, min_fixed=-30, max_fixed=30) for v in vals)))
     print("  " + ",\n  ".join(rows))
+    pn = (0.553, 10.578, 0.606, 11.669)
+    print("== Pareto/NBD predictions, %s: (id, E[Y(52)], P(alive), CLV 52 weeks at 1%%/week) ==" % (pn,))
+    rows = []
+    for (i, xx, ttx, TT, zz) in cust:
+        xx = int(xx)
+        e52 = pn_cond(pn, 52, xx, ttx, TT)
+        total, prev = mp.mpf(0), mp.mpf(0)
+        for k in range(1, 53):
+            e = pn_cond(pn, k, xx, ttx, TT)
+            total += (e - prev) / mp.mpf(1.01) ** k
+            prev = e
+        rows.append("(%d, %s, %s, %s)" % (int(i), mp.nstr(e52, 17), mp.nstr(pn_alive(pn, xx, ttx, TT), 17),
+                                          mp.nstr(gg_spend(gg, xx, zz) * total, 17)))
+    print("  " + ",\n  ".join(rows))
+    for t in (10, 39, 78):
+        print("Pareto/NBD E[X(%g)] = %s" % (t, mp.nstr(pn_uncond(pn, t), 17)))
     print("== new customers: E[X(t)] and P(X(t) = n) ==")
     for t in (1, 10, 39, 78, 1000):
         print("E[X(%g)] = %s" % (t, mp.nstr(bg_uncond(bg, t), 17)))
