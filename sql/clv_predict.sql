@@ -151,7 +151,7 @@ SELECT marketiq.clv(bg, gg, 2, 1, 5, 10, 1e9, 0.01) FROM pm;
 -- a spend model with q <= 1 has no finite mean: an error, not a silent Infinity
 SELECT marketiq.expected_spend(replace(gg::text, '"q":3.74', '"q":0.9')::marketiq.gammagamma) FROM pm;
 -- an aggregate state is not a fitted model
-SELECT marketiq.prob_alive('{"kind":"bgnbd","format":1,"n":1,"skipped":0,"penalizer":0,"fitted":0,"r":"NaN","alpha":"NaN","a":"NaN","b":"NaN","log_likelihood":"NaN","iterations":0,"converged":0,"x":[1],"tx":[2],"t":[3],"count":[1]}', 1, 2, 3);
+SELECT marketiq.prob_alive('{"kind":"bgnbd","format":1,"n":1,"skipped":0,"penalizer":0,"fitted":0,"r":"NaN","alpha":"NaN","a":"NaN","b":"NaN","log_likelihood":"NaN","iterations":0,"converged":0,"x":[1],"tx":[2],"t":[3],"count":[1]}'::marketiq.bgnbd, 1, 2, 3);
 
 DROP TABLE pm, ref, got;
 DROP FUNCTION relerr;
