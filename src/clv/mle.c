@@ -288,11 +288,13 @@ newton_polish(MleArg *m, double *theta, double *h)
 
 /*
  * Is the optimum a proper one?  The Hessian h of the objective there must
- * be clearly positive definite: an eigenvalue below 1e-8 of the largest
+ * be clearly positive definite: an eigenvalue below 1e-6 of the largest
  * means the likelihood is flat along some direction -- the data do not
  * identify the model (two customers, or no sign of drop-out) and a gradient
- * test alone would call any point on the ridge "converged".  Returns the
- * parameter that weighs most in the flattest direction, or -1.
+ * test alone would call any point on the ridge "converged".  (Proper fits
+ * have ratios of 1e-4 to 1e-1: CDNOW's BG/NBD 6e-3, Gamma-Gamma 1e-3,
+ * Pareto/NBD 2e-3.)  Returns the parameter that weighs most in the
+ * flattest direction, or -1.
  */
 static int
 flat_direction(int k, double *h)
@@ -305,7 +307,8 @@ flat_direction(int k, double *h)
 	if (mq_sym_eigen(h, k, w, true) != 0)
 		return 0;
 	/* ascending eigenvalues; the eigenvector of w[0] is column 0 of h */
-	if (w[0] > 1e-8 * Max(fabs(w[k - 1]), 1e-300))
+	mq_progress("Hessian eigenvalues from %g to %g (ratio %g)", w[0], w[k - 1], w[0] / w[k - 1]);
+	if (w[0] > 1e-6 * Max(fabs(w[k - 1]), 1e-300))
 		return -1;
 	v = 0;
 	for (i = 0; i < k; i++)

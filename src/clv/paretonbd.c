@@ -11,23 +11,26 @@
  * lambda ~ Gamma(r, alpha) and mu ~ Gamma(s, beta).
  *
  * Likelihood (Fader & Hardie 2005, "A note on deriving the Pareto/NBD
- * model and related expressions", eq. 19):
- *   L = G(r+x) alpha^r beta^s / G(r)
- *	   * [ (alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0 ],
- *   A0 = F(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t_x)) / (alpha+t_x)^(r+s+x)
- *	    - F(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+T)) / (alpha+T)^(r+s+x)
- * when alpha >= beta (F the Gauss hypergeometric function), and the same
- * with (beta, r+x) in place of (alpha, s+1) otherwise, so that the
- * argument always lies in [0, 1) and every parameter of F is positive: the
- * series of clv_log_hyp2f1 then sums positive terms.  Everything is kept in
- * logarithms and combined relative to the largest term.
- *
- * The state is the same (x, t_x, T) cell table as BG/NBD's (cells.c).  The
- * gradient of F with respect to its parameters has no convenient closed
- * form, so the fit uses central differences of the log-likelihood (step
- * 1e-5 on the log-parameters: truncation and rounding errors near 1e-10),
- * which costs nine likelihood evaluations per gradient -- fine for the few
- * thousand cells of real data, slower than BG/NBD on very large ones.
+ * model and related expressions", eqs. 18-19), written with its integral:
+ *   L = G(r+x) alpha^r beta^s / G(r) * [ e^l1 + s J ],
+ *   l1 = -(r+x) ln(alpha+T) - s ln(beta+T)		(alive at T)
+ *   J  = int_{t_x}^{T} (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau	(died at tau)
+ * The note's closed form for s J uses the Gauss hypergeometric function at
+ * |alpha-beta| / (max(alpha, beta) + t), whose series crawls, and whose
+ * library evaluation fails, as that argument nears 1 -- which happens
+ * whenever beta >> alpha (little heterogeneity in lifetimes, as in the demo
+ * data) and during the search.  The integral has no such trouble.  Its
+ * integrand is e^-g with g(tau) = (r+x) ln(alpha+tau) + (s+1) ln(beta+tau);
+ * in u = ln(m + tau), m = min(alpha, beta), g + u grows by at most
+ * K = (r+x)(m+T)/(alpha+T) + (s+1)(m+T)/(beta+T) + 1 per unit of u (its
+ * derivative grows with tau), so cutting [t_x, T] into pieces of width 2/K
+ * in u (at most a factor e^2 of change per piece, the integrand analytic
+ * within pi of the real axis) makes 8-point Gauss-Legendre exact to
+ * rounding on each; pieces stop once the integrand has fallen by e^-45.
+ * The derivatives of J with respect to the four parameters are integrals
+ * of the same kind over the same nodes, so the gradient is analytic too.
+ * Everything is scaled by e^g(t_x) and combined in logarithms.  The tests
+ * check the result against the closed form evaluated by mpmath.
  *
  * Predictions (same note): P(alive | x, t_x, T) (eq. 21), E[Y(t) | x, t_x,
  * T] (eq. 22) and E[X(t)] of a new customer (eq. 17).
@@ -37,6 +40,8 @@
 #include "postgres.h"
 
 #include <math.h>
+
+#include <gsl/gsl_sf_psi.h>
 
 #include "access/htup_details.h"
 #include "funcapi.h"
@@ -81,54 +86,113 @@ MQ_MODEL_TYPE_IO(paretonbd, &clv_pnbd_kind)
 
 static const char *const pnbd_names[4] = {"r", "alpha", "s", "beta"};
 
+/* 8-point Gauss-Legendre nodes and weights on [-1, 1] */
+static const double gl_x[8] = {
+	-0.96028985649753618, -0.79666647741362673, -0.52553240991632899, -0.18343464249564978,
+	0.18343464249564978, 0.52553240991632899, 0.79666647741362673, 0.96028985649753618
+};
+static const double gl_w[8] = {
+	0.10122853629037669, 0.22238103445337434, 0.31370664587788705, 0.36268378337836177,
+	0.36268378337836177, 0.31370664587788705, 0.22238103445337434, 0.10122853629037669
+};
+
+/* the most pieces a lifetime integral is cut into */
+#define PN_MAX_PIECES 4096
+
 /*
- * The three log-terms of a customer's likelihood: l1 = ln[(alpha+T)^-(r+x)
- * (beta+T)^-s], l2 and l3 the logs of A0's two terms; and c = s/(r+s+x).
- * The bracket of L is e^l1 + c (e^l2 - e^l3).
+ * One customer's log-bracket ln[e^l1 + s J] (see the header comment) and,
+ * if d is not NULL, its derivatives with respect to (r, alpha, s, beta);
+ * *alive (if not NULL) gets P(alive) = e^l1 / (e^l1 + s J).
  */
-static void
-pn_terms(const double *par, double x, double tx, double T,
-		 double *l1, double *l2, double *l3, double *c)
+static double
+pn_cell(const double *par, double x, double tx, double T, double *d, double *alive)
 {
 	double		r = par[0],
 				alpha = par[1],
 				s = par[2],
 				beta = par[3];
-	double		rsx = r + s + x;
-	double		m,
-				b2,
-				d;
+	double		rx = r + x,
+				s1 = s + 1;
+	double		laT = log(alpha + T),
+				lbT = log(beta + T);
+	double		l1 = -rx * laT - s * lbT;
+	double		J = 0,
+				Jr = 0,
+				Ja = 0,
+				Js = 0,
+				Jb = 0;
+	double		g0 = rx * log(alpha + tx) + s1 * log(beta + tx);
+	double		M,
+				lsJ,
+				e1,
+				e2,
+				P1,
+				P2,
+				lnB;
 
-	if (alpha >= beta)
+	if (T > tx)
 	{
-		m = alpha;
-		b2 = s + 1;
-		d = alpha - beta;
+		double		m = Min(alpha, beta);
+		double		u0 = log(m + tx),
+					u1 = log(m + T);
+		/* d(g + u)/du = rx (m+tau)/(alpha+tau) + s1 (m+tau)/(beta+tau) + 1 grows with tau */
+		double		K = rx * (m + T) / (alpha + T) + s1 * (m + T) / (beta + T) + 1;
+		int			pieces = (int) Min(ceil((u1 - u0) * K / 2), PN_MAX_PIECES);
+		double		h = (u1 - u0) / Max(pieces, 1);
+		int			p,
+					i;
+
+		for (p = 0; p < Max(pieces, 1); p++)
+		{
+			double		lo = u0 + p * h,
+						mid = lo + h / 2;
+			double		piece = 0;
+
+			for (i = 0; i < 8; i++)
+			{
+				double		u = mid + gl_x[i] * h / 2;
+				double		tau = exp(u) - m;
+				double		la = log(alpha + tau),
+							lb = log(beta + tau);
+				double		f = gl_w[i] * h / 2 * exp(g0 - rx * la - s1 * lb + u);
+
+				piece += f;
+				if (d)
+				{
+					Jr -= la * f;
+					Ja -= rx * f / (alpha + tau);
+					Js -= lb * f;
+					Jb -= s1 * f / (beta + tau);
+				}
+			}
+			J += piece;
+			/* the integrand only falls: stop when what is left cannot matter */
+			if (p + 1 < pieces)
+			{
+				double		tnext = exp(lo + h) - m;
+
+				if (rx * log(alpha + tnext) + s1 * log(beta + tnext) - g0 > 45)
+					break;
+			}
+		}
 	}
-	else
+	lsJ = J > 0 ? log(s) - g0 + log(J) : -get_float8_infinity();
+	M = Max(l1, lsJ);
+	e1 = exp(l1 - M);
+	e2 = exp(lsJ - M);
+	lnB = M + log(e1 + e2);
+	P1 = e1 / (e1 + e2);
+	P2 = e2 / (e1 + e2);
+	if (alive)
+		*alive = P1;
+	if (d)
 	{
-		m = beta;
-		b2 = r + x;
-		d = beta - alpha;
+		d[0] = -P1 * laT + (J > 0 ? P2 * Jr / J : 0);
+		d[1] = -P1 * rx / (alpha + T) + (J > 0 ? P2 * Ja / J : 0);
+		d[2] = -P1 * lbT + (J > 0 ? P2 * (1 / s + Js / J) : 0);
+		d[3] = -P1 * s / (beta + T) + (J > 0 ? P2 * Jb / J : 0);
 	}
-	*l1 = -(r + x) * log(alpha + T) - s * log(beta + T);
-	*l2 = clv_log_hyp2f1(rsx, b2, rsx + 1, d / (m + tx)) - rsx * log(m + tx);
-	*l3 = tx == T ? *l2 : clv_log_hyp2f1(rsx, b2, rsx + 1, d / (m + T)) - rsx * log(m + T);
-	*c = s / rsx;
-}
-
-/*
- * ln of the bracket e^l1 + c (e^l2 - e^l3), computed relative to the
- * largest term; the difference is written e^l2 (1 - e^(l3 - l2)) with
- * expm1, exact when t_x is close to T (l3 close to l2).
- */
-static double
-pn_log_bracket(double l1, double l2, double l3, double c)
-{
-	double		M = Max(l1, l2);
-	double		v = exp(l1 - M) - c * exp(l2 - M) * expm1(l3 - l2);
-
-	return v > 0 ? M + log(v) : -get_float8_infinity();
+	return lnB;
 }
 
 /* ------------------------------------------------------------------ fit */
@@ -140,17 +204,25 @@ typedef struct PnData
 	double		penalizer;
 } PnData;
 
-/* Mean negative log-likelihood (+ penalty) at theta = log(r, alpha, s, beta); *ll the plain LL. */
+/*
+ * Mean negative log-likelihood (+ penalty) at theta = log(r, alpha, s,
+ * beta) and its gradient; *ll (if not NULL) gets the plain log-likelihood.
+ * Per customer: lnG(r+x) - lnG(r) + r ln(alpha) + s ln(beta) + the
+ * log-bracket of pn_cell.
+ */
 static double
-pn_value(const double *theta, PnData *d, double *ll_out)
+pn_eval(const double *theta, double *grad, PnData *d, double *ll_out)
 {
-	double		par[4];
+	double		par[4],
+				g[4] = {0, 0, 0, 0};
 	double		ll = 0,
 				lgr,
-				lrab;
-	double		prevx = -1,
-				A = 0;
-	int			i;
+				psir = 0,
+				prevx = -1,
+				A = 0,
+				dA = 0;
+	int			i,
+				j;
 
 	for (i = 0; i < 4; i++)
 	{
@@ -159,60 +231,47 @@ pn_value(const double *theta, PnData *d, double *ll_out)
 			return get_float8_infinity();
 	}
 	lgr = lgamma(par[0]);
-	lrab = par[0] * theta[1] + par[2] * theta[3];
+	if (grad)
+		psir = gsl_sf_psi(par[0]);
 	for (i = 0; i < d->c.k; i++)
 	{
-		double		l1,
-					l2,
-					l3,
-					c;
+		double		w = d->c.w[i],
+					dc[4];
 
 		if (d->c.x[i] != prevx)
 		{
 			prevx = d->c.x[i];
-			A = lgamma(par[0] + prevx) - lgr + lrab;
+			A = lgamma(par[0] + prevx) - lgr + par[0] * theta[1] + par[2] * theta[3];
+			if (grad)
+				dA = gsl_sf_psi(par[0] + prevx) - psir + theta[1];
 		}
-		pn_terms(par, d->c.x[i], d->c.tx[i], d->c.T[i], &l1, &l2, &l3, &c);
-		ll += d->c.w[i] * (A + pn_log_bracket(l1, l2, l3, c));
-		if ((i & 4095) == 4095)
+		ll += w * (A + pn_cell(par, d->c.x[i], d->c.tx[i], d->c.T[i], grad ? dc : NULL, NULL));
+		if (grad)
+		{
+			g[0] += w * (dA + dc[0]);
+			g[1] += w * (par[0] / par[1] + dc[1]);
+			g[2] += w * (theta[3] + dc[2]);
+			g[3] += w * (par[2] / par[3] + dc[3]);
+		}
+		if ((i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (ll_out)
 		*ll_out = ll;
 	if (!isfinite(ll))
 		return get_float8_infinity();
+	if (grad)
+		for (j = 0; j < 4; j++)
+			grad[j] = par[j] * (-g[j] / d->c.total + 2 * d->penalizer * par[j]);
 	return -ll / d->c.total +
 		d->penalizer * (par[0] * par[0] + par[1] * par[1] + par[2] * par[2] + par[3] * par[3]);
 }
 
-/* ClvObjective: the value, and the gradient by central differences. */
+/* ClvObjective wrapper. */
 static double
 pn_objective(const double *theta, double *grad, void *arg)
 {
-	PnData	   *d = (PnData *) arg;
-	double		f = pn_value(theta, d, NULL);
-	int			i;
-
-	if (grad && isfinite(f))
-	{
-		double		t[4];
-		const double h = 1e-5;
-
-		memcpy(t, theta, sizeof(t));
-		for (i = 0; i < 4; i++)
-		{
-			double		fp,
-						fm;
-
-			t[i] = theta[i] + h;
-			fp = pn_value(t, d, NULL);
-			t[i] = theta[i] - h;
-			fm = pn_value(t, d, NULL);
-			t[i] = theta[i];
-			grad[i] = (fp - fm) / (2 * h);
-		}
-	}
-	return f;
+	return pn_eval(theta, grad, (PnData *) arg, NULL);
 }
 
 /* Fit Pareto/NBD to a state's cells; the fitted flat model. */
@@ -252,7 +311,7 @@ pn_fit(ClvCells *cells)
 	clv_minimize(4, theta, pn_objective, &d, "paretonbd fit", scale, &res);
 	for (i = 0; i < 4; i++)
 		par[i] = exp(theta[i]);
-	pn_value(theta, &d, &ll);
+	pn_eval(theta, NULL, &d, &ll);
 	for (i = 0; i < 4; i++)
 		if (!(par[i] > 0 && isfinite(par[i])) || !isfinite(ll))
 			ereport(ERROR,
@@ -310,21 +369,14 @@ mq_pnbd_final(PG_FUNCTION_ARGS)
 
 /* -------------------------------------------------------------- readers */
 
-/*
- * P(alive | x, t_x, T) = 1 / (1 + c (e^l2 - e^l3) / e^l1) (eq. 21), with
- * the ratio taken in logarithms so that a long-silent customer gets 0
- * rather than an overflow.
- */
+/* P(alive | x, t_x, T) = e^l1 / (e^l1 + s J) (eq. 21 in integral form). */
 static double
 pn_prob_alive(const double *par, double x, double tx, double T)
 {
-	double		l1,
-				l2,
-				l3,
-				c;
+	double		alive;
 
-	pn_terms(par, x, tx, T, &l1, &l2, &l3, &c);
-	return 1.0 / (1.0 + exp(log(c) + (l2 - l1) + log(-expm1(l3 - l2))));
+	pn_cell(par, x, tx, T, NULL, &alive);
+	return alive;
 }
 
 /* (1 - q^(s-1)) / (s - 1) with q in (0, 1], stable through s = 1 (where it is -ln q). */
