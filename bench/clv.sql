@@ -5,7 +5,7 @@
 --   summaries (floor): marketiq.clv_summary, the scan that builds the per-customer summaries
 --   fit:  bgnbd_fit over those summaries, straight from the orders        target <= 2x the floor
 --   fit alone, over a materialised summary table                          (reported)
---   gamma_gamma_fit over the same summaries                               (reported)
+--   gamma_gamma_fit and paretonbd_fit over the same summaries              (reported)
 --   plain-SQL summaries (GROUP BY customer, day, then customer)           (reported)
 --   RFM:  rfm_report vs a plain GROUP BY customer with three ntile(5) windows   target <= 2x
 --   CLV for every customer (undiscounted 52 weeks: one 2F1 each; discounted weekly over 13
@@ -29,6 +29,9 @@ SELECT bench_target('clv: bgnbd_fit alone (materialised summaries)', 'clv: summa
 SELECT bench_measure('clv: gamma_gamma_fit alone (materialised summaries)',
     'SELECT marketiq.gamma_gamma_fit(frequency, monetary) FROM bench.clv_summary');
 SELECT bench_target('clv: gamma_gamma_fit alone (materialised summaries)', 'clv: summaries (clv_summary)');
+SELECT bench_measure('clv: paretonbd_fit alone (materialised summaries)',
+    'SELECT marketiq.paretonbd_fit(frequency, recency, t) FROM bench.clv_summary', 1);
+SELECT bench_target('clv: paretonbd_fit alone (materialised summaries)', 'clv: summaries (clv_summary)');
 SELECT bench_measure('clv: summaries in plain SQL (two GROUP BYs)',
     $$SELECT count(*) FROM (
         SELECT c, count(*) - 1 AS frequency, (max(d) - min(d)) / 7.0 AS recency,

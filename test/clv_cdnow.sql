@@ -1,6 +1,6 @@
 -- clv_cdnow.sql: loads the CDNOW sample (test/data/cdnow, see its README.md) for the customer-value
--- tests, which include it with \ir.  pg_regress exports the repository root as PG_ABS_SRCDIR;
--- \copy reads client-side files relative to psql's working directory, so go there first.
+-- tests, which include it with \i after changing to the repository root: pg_regress exports it
+-- as PG_ABS_SRCDIR, and \copy reads client-side files relative to psql's working directory.
 \getenv abs_srcdir PG_ABS_SRCDIR
 \cd :abs_srcdir
 SET client_min_messages = warning;

@@ -29,12 +29,11 @@
  * Segments.  FM = round((F + M) / 2) (halves round up) and R place a
  * customer on a 5 x 5 grid; every cell belongs to exactly one segment:
  *
- *	   R \ FM	  1				2			   3			  4				 5
- *	   5	  New Customers  Potential Loyalist ......	  Champions .......
- *	   4	  Promising		 Potential Loyalist ......	  Loyal Customers .
- *	   3	  About To Sleep ..........		Need Attention	  Loyal Customers .
- *	   2	  Hibernating ...........		At Risk ...........		 Can't Lose Them
- *	   1	  Lost			 Hibernating	At Risk ...........		 Can't Lose Them
+ *	   R = 5:  FM 1 New Customers,  2-3 Potential Loyalist, 4-5 Champions
+ *	   R = 4:  FM 1 Promising,      2-3 Potential Loyalist, 4-5 Loyal Customers
+ *	   R = 3:  FM 1-2 About To Sleep, 3 Need Attention,     4-5 Loyal Customers
+ *	   R = 2:  FM 1-2 Hibernating,  3-4 At Risk,            5 Can't Lose Them
+ *	   R = 1:  FM 1 Lost, 2 Hibernating, 3-4 At Risk,       5 Can't Lose Them
  *
  * rfm_report gathers (customer, recency, frequency, monetary) with one
  * GROUP BY query streamed into arrays (about 50 bytes per customer), sorts
