@@ -51,7 +51,8 @@ SELECT abs(r - 0.609836) < 1e-5 AS r, abs(alpha - 4.058280) < 1e-5 AS alpha, abs
 FROM (SELECT marketiq.bgnbd_fit(x, tx, t) AS sm FROM sim) s, marketiq.params(sm);
 
 -- model check in the style of FHL 2005, figure 2: expected vs actual customers by number of
--- repeat purchases in the calibration period (sum over customers of P(X(T) = k))
+-- repeat purchases in the calibration period (sum over customers of P(X(T) = k)); the reference
+-- script gives 1407.7 460.3 192.5 101.2 59.8 38.1 25.5 (mpmath, at its own scipy estimates)
 SELECT k, actual, round(expected::numeric, 1) AS expected
 FROM (SELECT k, (SELECT count(*) FROM cd WHERE frequency = k) AS actual,
              (SELECT sum(marketiq.purchase_probability(model, k, t)) FROM cd, m) AS expected

@@ -52,6 +52,18 @@ WITH d AS (
 )
 SELECT array_agg(n ORDER BY k) AS users_per_step_from_funnel_depth
 FROM (SELECT k, count(*) FILTER (WHERE depth >= k) AS n FROM d, generate_series(1, 4) k GROUP BY k) s;
+-- and an independent plain-SQL definition: all (user, step, time) reachable by chains of events
+-- each at or after the previous one and within 7 days of it (a recursive join, no marketiq code)
+WITH RECURSIVE st(k, stage) AS (VALUES (1, 'visit'), (2, 'cart'), (3, 'checkout'), (4, 'buy')),
+reach(uid, k, ts) AS (
+    SELECT uid, 1, ts FROM ev WHERE stage = 'visit' AND uid IS NOT NULL AND ts IS NOT NULL
+    UNION
+    SELECT e.uid, r.k + 1, e.ts
+    FROM reach r JOIN st ON st.k = r.k + 1
+    JOIN ev e ON e.uid = r.uid AND e.stage = st.stage AND e.ts >= r.ts AND e.ts <= r.ts + interval '7 days'
+)
+SELECT array_agg(n ORDER BY k) AS users_per_step_from_sql
+FROM (SELECT k, count(DISTINCT uid) AS n FROM reach GROUP BY k) s;
 SELECT step, stage, users FROM marketiq.funnel('ev', 'uid', 'ts', 'stage', ARRAY['visit', 'cart']);
 
 -- bad input

@@ -71,6 +71,7 @@ FROM rep JOIN comp USING (customer);
 SELECT bool_and(n_ge <= (6 - s) * total / 5.0) AS quintiles
 FROM (SELECT s, count(*) FILTER (WHERE f >= s) AS n_ge, count(*) AS total
       FROM rep, generate_series(1, 5) s GROUP BY s) q;
+-- the segment sizes (each customer's segment equals the composable path's, checked above)
 SELECT segment, count(*) FROM rep GROUP BY segment ORDER BY count(*) DESC, segment;
 
 -- rfm_score alone

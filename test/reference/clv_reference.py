@@ -228,6 +228,13 @@ def main():
     print("customers %d, repeat customers %d, sum x %d" % (len(x), (x > 0).sum(), x.sum()))
     par, ll = fit(lambda p: bgnbd_ll(p, x, tx, T), 4)
     print("bgnbd r, alpha, a, b, LL:", " ".join("%.6f" % v for v in par), "%.4f" % ll)
+    # FHL 2005 figure 2: expected customers with k repeat purchases in the calibration period,
+    # sum over customers of P(X(T_i) = k), at the fitted parameters (mpmath, 20 digits suffice)
+    mp.mp.dps = 20
+    Ts, counts = np.unique(T, return_counts=True)
+    hist = [float(sum(c * bg_pmf(tuple(par), k, t) for t, c in zip(Ts, counts))) for k in range(7)]
+    mp.mp.dps = 40
+    print("bgnbd expected histogram k = 0..6:", " ".join("%.1f" % h for h in hist))
     par, ll = fit(lambda p: bgnbd_ll(p, x, tx, T), 4, penalizer=0.1)
     print("bgnbd penalizer 0.1:", " ".join("%.6f" % v for v in par), "%.4f" % ll)
     m = x > 0
