@@ -92,6 +92,14 @@ SELECT * FROM marketiq.rfm_report('ord', 'cust', 'amount', 'amount', '2024-03-01
 SELECT * FROM marketiq.rfm_report('ord', 'cust', 'ts', 'amount', NULL);
 SELECT * FROM marketiq.rfm_report('ord', 'cust', 'ts', NULL, '2024-03-01');
 SELECT * FROM marketiq.rfm_report('ord', 'cust', 'ts', 'amount', '-infinity');
+-- the report holds its customers in memory to rank them (about 47 bytes each plus the ids): past
+-- marketiq.max_model_bytes, an error with a hint.  3,000 customers fit in 1MB, 50,000 do not.
+SET marketiq.max_model_bytes = '1MB';
+SELECT count(*) FROM marketiq.rfm_report('big', 'cust', 'ts', 'amount', '2024-09-15');
+CREATE TABLE huge AS SELECT i AS cust, timestamptz '2024-01-01' AS ts, 1.0 AS amount FROM generate_series(1, 50000) i;
+SELECT count(*) FROM marketiq.rfm_report('huge', 'cust', 'ts', 'amount', '2024-09-15');
+RESET marketiq.max_model_bytes;
+DROP TABLE huge;
 
 DROP TABLE ord, tie, big, rep, comp;
 RESET TimeZone;

@@ -36,8 +36,9 @@
  *	   R = 1:  FM 1 Lost, 2 Hibernating, 3-4 At Risk,       5 Can't Lose Them
  *
  * rfm_report gathers (customer, recency, frequency, monetary) with one
- * GROUP BY query streamed into arrays (about 50 bytes per customer), sorts
- * each measure once and reads W off the sorted order.
+ * GROUP BY query streamed into arrays, sorts each measure once and reads W
+ * off the sorted order: about 47 bytes per customer plus the ids, checked
+ * against marketiq.max_model_bytes (256MB: about 5 million customers).
  *
  *-------------------------------------------------------------------------
  */
@@ -55,6 +56,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "marketiq.h"
 #include "mq_check.h"
 #include "mq_clv.h"
 #include "mq_util.h"
@@ -142,6 +144,10 @@ mq_rfm_score(PG_FUNCTION_ARGS)
 
 /* ---------------------------------------------------------- rfm_report */
 
+/* memory per customer: gathering (offset, 3 measures) and scoring (3 scores, a sort item) */
+#define RFM_BYTES_GATHER (4 + 3 * 8)
+#define RFM_BYTES_SCORE (3 + 16)
+
 /* customers gathered from the query */
 typedef struct RfmData
 {
@@ -149,9 +155,9 @@ typedef struct RfmData
 	int64		n,
 				cap;
 	StringInfoData names;		/* customer ids, back to back */
-	int64	   *name_off;		/* n + 1 offsets into names */
+	uint32	   *name_off;		/* n + 1 offsets into names (at most 1GB) */
 	double	   *recency;		/* whole days */
-	int64	   *frequency;		/* orders */
+	double	   *frequency;		/* orders (exact in a double) */
 	double	   *monetary;		/* total amount */
 } RfmData;
 
@@ -165,18 +171,27 @@ rfm_row(Datum *values, bool *nulls, void *arg)
 
 	if (d->n == d->cap)
 	{
+		/* the arrays at twice the size: offset and 3 measures per customer, and the ids */
+		Size		need = (Size) d->cap * 2 * RFM_BYTES_GATHER + d->names.len;
+
+		if (need > (Size) mq_max_model_bytes)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("rfm_report would need about %zu bytes for more than " INT64_FORMAT
+							" customers, more than marketiq.max_model_bytes (%d)",
+							need, d->n, mq_max_model_bytes),
+					 errhint("Raise marketiq.max_model_bytes, or score in plain SQL with rfm_score "
+							 "and percentile_disc edges, which needs no memory of its own.")));
 		d->cap *= 2;
-		if (d->cap > MaxAllocHugeSize / sizeof(double))
-			elog(ERROR, "too many customers");
-		d->name_off = repalloc_huge(d->name_off, sizeof(int64) * (d->cap + 1));
+		d->name_off = repalloc_huge(d->name_off, sizeof(uint32) * (d->cap + 1));
 		d->recency = repalloc_huge(d->recency, sizeof(double) * d->cap);
-		d->frequency = repalloc_huge(d->frequency, sizeof(int64) * d->cap);
+		d->frequency = repalloc_huge(d->frequency, sizeof(double) * d->cap);
 		d->monetary = repalloc_huge(d->monetary, sizeof(double) * d->cap);
 	}
 	appendBinaryStringInfo(&d->names, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	d->name_off[d->n + 1] = d->names.len;
 	d->recency[d->n] = DatumGetInt32(values[1]);
-	d->frequency[d->n] = DatumGetInt64(values[2]);
+	d->frequency[d->n] = (double) DatumGetInt64(values[2]);
 	d->monetary[d->n] = nulls[3] ? 0.0 : DatumGetFloat8(values[3]);
 	d->n++;
 	MemoryContextSwitchTo(old);
@@ -255,7 +270,6 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	uint8	   *rs,
 			   *fs,
 			   *ms;
-	double	   *freq;
 	int64		i;
 	MemoryContext tmp,
 				old;
@@ -291,10 +305,10 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(d.cxt);
 	d.cap = 1024;
 	initStringInfo(&d.names);
-	d.name_off = palloc(sizeof(int64) * (d.cap + 1));
+	d.name_off = palloc(sizeof(uint32) * (d.cap + 1));
 	d.name_off[0] = 0;
 	d.recency = palloc(sizeof(double) * d.cap);
-	d.frequency = palloc(sizeof(int64) * d.cap);
+	d.frequency = palloc(sizeof(double) * d.cap);
 	d.monetary = palloc(sizeof(double) * d.cap);
 	MemoryContextSwitchTo(old);
 
@@ -306,15 +320,21 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 
 	/* the three scores of every customer */
+	if ((Size) d.n * (RFM_BYTES_GATHER + RFM_BYTES_SCORE) + d.names.len > (Size) mq_max_model_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("rfm_report would need about %zu bytes to score " INT64_FORMAT
+						" customers, more than marketiq.max_model_bytes (%d)",
+						(Size) d.n * (RFM_BYTES_GATHER + RFM_BYTES_SCORE) + d.names.len, d.n,
+						mq_max_model_bytes),
+				 errhint("Raise marketiq.max_model_bytes, or score in plain SQL with rfm_score "
+						 "and percentile_disc edges, which needs no memory of its own.")));
 	old = MemoryContextSwitchTo(d.cxt);
 	rs = palloc_extended(d.n, MCXT_ALLOC_HUGE);
 	fs = palloc_extended(d.n, MCXT_ALLOC_HUGE);
 	ms = palloc_extended(d.n, MCXT_ALLOC_HUGE);
-	freq = palloc_extended(sizeof(double) * d.n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < d.n; i++)
-		freq[i] = (double) d.frequency[i];
 	measure_scores(d.recency, d.n, true, rs);
-	measure_scores(freq, d.n, false, fs);
+	measure_scores(d.frequency, d.n, false, fs);
 	measure_scores(d.monetary, d.n, false, ms);
 	MemoryContextSwitchTo(old);
 
@@ -353,7 +373,7 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 		v[0] = PointerGetDatum(cstring_to_text_with_len(d.names.data + d.name_off[i],
 														d.name_off[i + 1] - d.name_off[i]));
 		v[1] = Int32GetDatum((int32) d.recency[i]);
-		v[2] = Int64GetDatum(d.frequency[i]);
+		v[2] = Int64GetDatum((int64) d.frequency[i]);
 		v[3] = Float8GetDatum(d.monetary[i]);
 		v[4] = Int32GetDatum(r);
 		v[5] = Int32GetDatum(f);
