@@ -428,7 +428,7 @@ clv_warn_not_converged(const char *what, const ClvFitResult *res,
 
 /*
  * log 2F1(a, b; c; z), the Gauss hypergeometric function, for 0 <= z < 1,
- * the case the BG/NBD and Pareto/NBD expressions need.
+ * the case the BG/NBD expressions need (Pareto/NBD integrates instead).
  *
  * With a, b, c > 0 the power series sum_n (a)_n (b)_n / ((c)_n n!) z^n has
  * positive terms, so summing it loses no precision.  The ratio of
