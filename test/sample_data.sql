@@ -128,3 +128,33 @@ ANALYZE touchpoints;
 ANALYZE orders;
 ANALYZE spend;
 RESET search_path;
+
+-- events (added for the funnel demo, issue 5): a site funnel behind each touchpoint of the first
+-- 20,000 users (all of them at demo scale): every touch is a visit, followed minutes later by
+-- product_view, add_to_cart, checkout, purchase as far as the visit goes -- all the way when the
+-- touch converted, otherwise to product_view with probability 0.55, add_to_cart 0.20, checkout
+-- 0.07; a tenth of the deeper steps come a day late (so a time limit between steps matters)
+SET search_path = :"schema", public;
+CREATE TABLE events AS
+WITH visits AS (
+    SELECT user_id, ts, converted, user_id * 64 + row_number() OVER (PARTITION BY user_id ORDER BY ts) AS key
+    FROM touchpoints
+    WHERE user_id <= 20000
+), depth AS (
+    SELECT user_id, ts, key,
+           CASE WHEN converted THEN 5
+                WHEN u01(key, 31) < 0.07 THEN 4
+                WHEN u01(key, 31) < 0.20 THEN 3
+                WHEN u01(key, 31) < 0.55 THEN 2
+                ELSE 1 END AS depth
+    FROM visits
+)
+SELECT d.user_id,
+       d.ts + s.n * interval '3 minutes' + CASE WHEN s.n > 0 AND u01(d.key * 8 + s.n, 32) < 0.1
+                                                 THEN interval '1 day' ELSE interval '0' END AS ts,
+       s.stage
+FROM depth d
+JOIN (VALUES (0, 'visit'), (1, 'product_view'), (2, 'add_to_cart'), (3, 'checkout'), (4, 'purchase')) s(n, stage)
+  ON s.n < d.depth;
+ANALYZE events;
+RESET search_path;
