@@ -25,6 +25,7 @@
 
 #include "mq_hash.h"
 #include "mq_model.h"
+#include "mq_util.h"
 
 /* model kind ids of this module (30 to 39) */
 #define CLV_KIND_BGNBD		30
@@ -157,29 +158,5 @@ extern void clv_gg_check_input(double x, double z);
 extern const MqKind clv_bgnbd_kind;
 extern const MqKind clv_pnbd_kind;
 extern const MqKind clv_gg_kind;
-
-/* ---- streaming SPI for the table-level reports (spi.c) ---- */
-
-/* Called once per result row; values are valid only during the call. */
-typedef void (*ClvRowFn) (Datum *values, bool *nulls, void *arg);
-
-/*
- * Run a read-only query with parameters through SPI and stream each row to
- * fn without materialising the result (the planner optimises for all rows).
- * The caller must have called SPI_connect.  fn runs in a per-row memory
- * context that is reset after each row: it must copy what it keeps into its
- * own context.
- */
-extern void clv_spi_stream(const char *sql, int nargs, const Oid *types, const Datum *values,
-						   const bool *nulls, ClvRowFn fn, void *arg);
-
-/* a relation's column (quoted), checked to exist and to have one of the types `ok` */
-extern char *clv_column(Oid relid, const char *colname, const char *argname,
-						const Oid *ok, const char *expected);
-
-/* numeric column types accepted as amounts, costs and values */
-extern const Oid clv_number_types[];
-/* column types accepted as timestamps */
-extern const Oid clv_time_types[];
 
 #endif							/* MQ_CLV_H */

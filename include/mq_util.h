@@ -55,4 +55,29 @@ extern char *mq_rel_column(Oid relid, const char *colname, const char *argname, 
 extern void mq_check_column_type(Oid typid, const Oid *ok, const char *colname,
 								 const char *argname, const char *expected);
 
+/*
+ * mq_rel_column, then ERROR unless the column has one of the types `ok`
+ * (InvalidOid-terminated; NULL: any type).
+ */
+extern char *mq_rel_typed_column(Oid relid, const char *colname, const char *argname,
+								 const Oid *ok, const char *expected);
+
+/* numeric column types accepted as amounts, costs and values */
+extern const Oid mq_number_types[];
+/* column types accepted as timestamps */
+extern const Oid mq_time_types[];
+
+/* Called once per streamed row; values are valid only during the call. */
+typedef void (*MqRowFn) (Datum *values, bool *nulls, void *arg);
+
+/*
+ * Run a read-only query with parameters through SPI and hand each row to fn
+ * as the executor produces it, without materialising the result (a DestReceiver
+ * of our own; the plan may be parallel and is optimised for all rows).  The
+ * caller must have called SPI_connect.  fn runs in a per-row memory context
+ * that is reset after each row: it must copy what it keeps into its own context.
+ */
+extern void mq_spi_stream(const char *sql, int nargs, const Oid *types, const Datum *values,
+						  const bool *nulls, MqRowFn fn, void *arg);
+
 #endif							/* MQ_UTIL_H */

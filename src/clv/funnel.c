@@ -364,10 +364,10 @@ mq_funnel(PG_FUNCTION_ARGS)
 	for (i = 0; i < 5; i++)
 		mq_check_not_null(PG_ARGISNULL(i), argnames[i]);
 	rel = PG_GETARG_OID(0);
-	ucol = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "user_col", NULL, NULL);
-	tcol = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", clv_time_types,
+	ucol = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "user_col", NULL, NULL);
+	tcol = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", mq_time_types,
 					  "a timestamp or a date");
-	scol = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "stage_col", NULL, NULL);
+	scol = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "stage_col", NULL, NULL);
 	memset(&s, 0, sizeof(s));
 	s.cxt = CurrentMemoryContext;
 	funnel_init(&s.f, PG_GETARG_ARRAYTYPE_P(4), PG_ARGISNULL(5) ? NULL : PG_GETARG_INTERVAL_P(5));
@@ -385,7 +385,7 @@ mq_funnel(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	clv_spi_stream(sql.data, 1, argtypes, args, NULL, funnel_row, &s);
+	mq_spi_stream(sql.data, 1, argtypes, args, NULL, funnel_row, &s);
 	SPI_finish();
 	scan_flush(&s);
 

@@ -282,11 +282,11 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 	mq_check_not_null(PG_ARGISNULL(3), "amount_col");
 	mq_check_not_null(PG_ARGISNULL(4), "as_of");
 	rel = PG_GETARG_OID(0);
-	cust = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "customer_col", NULL, NULL);
-	ts = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", clv_time_types,
+	cust = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "customer_col", NULL, NULL);
+	ts = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", mq_time_types,
 					"a timestamp or a date");
-	amount = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "amount_col",
-						clv_number_types, "a number");
+	amount = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "amount_col",
+						mq_number_types, "a number");
 	as_of = PG_GETARG_DATUM(4);
 	if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(as_of)))
 		ereport(ERROR,
@@ -314,7 +314,7 @@ mq_rfm_report(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	clv_spi_stream(sql.data, 1, argtypes, &as_of, NULL, rfm_row, &d);
+	mq_spi_stream(sql.data, 1, argtypes, &as_of, NULL, rfm_row, &d);
 	SPI_finish();
 	if (d.n == 0)
 		return (Datum) 0;

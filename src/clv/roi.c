@@ -264,13 +264,13 @@ mq_roi_report(PG_FUNCTION_ARGS)
 		mq_check_not_null(PG_ARGISNULL(i), argnames[i]);
 	spend = PG_GETARG_OID(0);
 	credit = PG_GETARG_OID(1);
-	sch = clv_column(spend, text_to_cstring(PG_GETARG_TEXT_PP(2)), "spend_channel_col", NULL, NULL);
-	cost = clv_column(spend, text_to_cstring(PG_GETARG_TEXT_PP(3)), "cost_col", clv_number_types, "a number");
-	cch = clv_column(credit, text_to_cstring(PG_GETARG_TEXT_PP(4)), "credit_channel_col", NULL, NULL);
-	value = clv_column(credit, text_to_cstring(PG_GETARG_TEXT_PP(5)), "value_col", clv_number_types, "a number");
+	sch = mq_rel_typed_column(spend, text_to_cstring(PG_GETARG_TEXT_PP(2)), "spend_channel_col", NULL, NULL);
+	cost = mq_rel_typed_column(spend, text_to_cstring(PG_GETARG_TEXT_PP(3)), "cost_col", mq_number_types, "a number");
+	cch = mq_rel_typed_column(credit, text_to_cstring(PG_GETARG_TEXT_PP(4)), "credit_channel_col", NULL, NULL);
+	value = mq_rel_typed_column(credit, text_to_cstring(PG_GETARG_TEXT_PP(5)), "value_col", mq_number_types, "a number");
 	if (!PG_ARGISNULL(6))
-		conv = clv_column(credit, text_to_cstring(PG_GETARG_TEXT_PP(6)), "conversions_col",
-						  clv_number_types, "a number");
+		conv = mq_rel_typed_column(credit, text_to_cstring(PG_GETARG_TEXT_PP(6)), "conversions_col",
+						  mq_number_types, "a number");
 
 	InitMaterializedSRF(fcinfo, 0);
 	roi_init(&d);
@@ -280,11 +280,11 @@ mq_roi_report(PG_FUNCTION_ARGS)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text, sum(%s::float8), min(%s::float8) FROM %s WHERE %s IS NOT NULL GROUP BY 1",
 					 sch, cost, cost, mq_rel_name(spend), sch);
-	clv_spi_stream(sql.data, 0, NULL, NULL, NULL, roi_spend_row, &d);
+	mq_spi_stream(sql.data, 0, NULL, NULL, NULL, roi_spend_row, &d);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text, sum(%s::float8), sum(%s::float8) FROM %s WHERE %s IS NOT NULL GROUP BY 1",
 					 cch, value, conv ? conv : "0", mq_rel_name(credit), cch);
-	clv_spi_stream(sql.data, 0, NULL, NULL, NULL, roi_credit_row, &d);
+	mq_spi_stream(sql.data, 0, NULL, NULL, NULL, roi_credit_row, &d);
 	SPI_finish();
 	roi_emit(fcinfo, &d);
 	return (Datum) 0;

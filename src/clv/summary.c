@@ -7,7 +7,7 @@
  *
  * It runs marketiq.customer_summary (custsum.c, where the conventions are
  * described) over the relation with GROUP BY customer, and the rows stream
- * straight into the result (spi.c).
+ * straight into the result (mq_spi_stream in src/core/util.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -68,12 +68,12 @@ mq_clv_summary(PG_FUNCTION_ARGS)
 	mq_check_not_null(PG_ARGISNULL(4), "as_of");
 	mq_check_not_null(PG_ARGISNULL(5), "unit");
 	rel = PG_GETARG_OID(0);
-	cust = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "customer_col", NULL, NULL);
-	ts = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", clv_time_types,
+	cust = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), "customer_col", NULL, NULL);
+	ts = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(2)), "ts_col", mq_time_types,
 					"a timestamp or a date");
 	if (!PG_ARGISNULL(3))
-		amount = clv_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "amount_col",
-							clv_number_types, "a number");
+		amount = mq_rel_typed_column(rel, text_to_cstring(PG_GETARG_TEXT_PP(3)), "amount_col",
+							mq_number_types, "a number");
 	args[0] = PG_GETARG_DATUM(4);
 	if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(args[0])))
 		ereport(ERROR,
@@ -94,7 +94,7 @@ mq_clv_summary(PG_FUNCTION_ARGS)
 	ctx.rsinfo = rsinfo;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	clv_spi_stream(sql.data, 2, argtypes, args, NULL, summary_row, &ctx);
+	mq_spi_stream(sql.data, 2, argtypes, args, NULL, summary_row, &ctx);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -2,7 +2,14 @@
  *
  * util.c
  *	  Result arrays, safe relation and column names for table-level
- *	  functions, and progress messages.
+ *	  functions, streaming their queries into C, and progress messages.
+ *
+ * Streaming: a table-level report runs one query over the caller's relation
+ * and reduces its rows in C.  SPI_execute would first materialise every row
+ * in a tuple table, and a cursor would make the planner optimise for the
+ * first rows; mq_spi_stream prepares a normal (parallel-capable) plan and
+ * executes it with a DestReceiver of our own that hands each row to a
+ * callback, in a per-row memory context reset after every row.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,10 +20,13 @@
 #include "access/htup_details.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "tcop/dest.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 #include "marketiq.h"
@@ -133,6 +143,117 @@ mq_check_column_type(Oid typid, const Oid *ok, const char *colname,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
 			 errmsg("column \"%s\" (argument \"%s\") must be %s, not %s",
 					colname, argname, expected, format_type_be(typid))));
+}
+
+/* ---------------------------------------------------- streaming SPI queries */
+
+/* numeric column types accepted as amounts, costs and values */
+const Oid	mq_number_types[] = {INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, InvalidOid};
+
+/* column types accepted as timestamps */
+const Oid	mq_time_types[] = {TIMESTAMPTZOID, TIMESTAMPOID, DATEOID, InvalidOid};
+
+/* Our receiver: the callback, its argument and the per-row context. */
+typedef struct MqStreamReceiver
+{
+	DestReceiver pub;			/* must be first */
+	MqRowFn	fn;
+	void	   *arg;
+	MemoryContext rowcxt;
+} MqStreamReceiver;
+
+/* Hand one row to the callback in the per-row context. */
+static bool
+stream_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	MqStreamReceiver *r = (MqStreamReceiver *) self;
+	MemoryContext old;
+
+	slot_getallattrs(slot);
+	old = MemoryContextSwitchTo(r->rowcxt);
+	r->fn(slot->tts_values, slot->tts_isnull, r->arg);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->rowcxt);
+	return true;
+}
+
+/* Nothing to do at start-up. */
+static void
+stream_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+/* Nothing to do at shutdown. */
+static void
+stream_shutdown(DestReceiver *self)
+{
+}
+
+/* The receiver lives in the caller's memory: nothing to destroy. */
+static void
+stream_destroy(DestReceiver *self)
+{
+}
+
+/* Run a read-only query and stream its rows to fn. */
+void
+mq_spi_stream(const char *sql, int nargs, const Oid *types, const Datum *values,
+			   const bool *nulls, MqRowFn fn, void *arg)
+{
+	SPIPlanPtr	plan;
+	SPIExecuteOptions opts;
+	ParamListInfo params = NULL;
+	MqStreamReceiver rcv;
+	int			i,
+				rc;
+
+	plan = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_PARALLEL_OK);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	if (nargs > 0)
+	{
+		params = makeParamList(nargs);
+		for (i = 0; i < nargs; i++)
+		{
+			params->params[i].value = values[i];
+			params->params[i].isnull = nulls ? nulls[i] : false;
+			params->params[i].pflags = PARAM_FLAG_CONST;
+			params->params[i].ptype = types[i];
+		}
+	}
+	memset(&rcv, 0, sizeof(rcv));
+	rcv.pub.receiveSlot = stream_receive;
+	rcv.pub.rStartup = stream_startup;
+	rcv.pub.rShutdown = stream_shutdown;
+	rcv.pub.rDestroy = stream_destroy;
+	rcv.pub.mydest = DestNone;
+	rcv.fn = fn;
+	rcv.arg = arg;
+	rcv.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "marketiq report row",
+									   ALLOCSET_SMALL_SIZES);
+	memset(&opts, 0, sizeof(opts));
+	opts.params = params;
+	opts.read_only = true;
+	opts.dest = (DestReceiver *) &rcv;
+	rc = SPI_execute_plan_extended(plan, &opts);
+	/* SPI reports a SELECT whose rows went to a DestNone-tagged receiver as a utility */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc));
+	MemoryContextDelete(rcv.rowcxt);
+	SPI_freeplan(plan);
+}
+
+/* A relation's column, quoted, checked to exist and to have one of the types ok. */
+char *
+mq_rel_typed_column(Oid relid, const char *colname, const char *argname, const Oid *ok,
+		   const char *expected)
+{
+	Oid			typid;
+	char	   *q = mq_rel_column(relid, colname, argname, &typid);
+
+	if (ok)
+		mq_check_column_type(typid, ok, colname, argname, expected);
+	return q;
 }
 
 /* OpenBLAS exports this; no header needed for one prototype */
