@@ -94,6 +94,11 @@ typedef struct IcfState
 	Size		capbuf;			/* allocated occurrences */
 	uint64	   *bkeys;			/* their keys */
 	double	   *bvals;			/* rated: x, y, x', y' per occurrence (x of the lower id) */
+	/* dense block: pairs of items with ids below dense_h, counted in place */
+	int			dense_h;		/* items it covers (0: none yet) */
+	double	   *dense;			/* cells (i < j < dense_h) of `width` float8s, row by row */
+	int64	   *dense_row;		/* cell (i, j) is dense_row[i] + j */
+	Size		occurrences;	/* pair occurrences added by baskets so far */
 	/* per-basket scratch */
 	int			bcap;			/* allocated entries */
 	int32	   *bids;			/* item ids of the basket */

@@ -51,6 +51,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "marketiq.h"
 #include "mq_check.h"
 #include "mq_hash.h"
 #include "mq_itemcf.h"
@@ -100,8 +101,11 @@ const MqKind mq_itemcf_kind = {
 
 MQ_MODEL_TYPE_IO(itemcf, &mq_itemcf_kind)
 
-/* the buffer is merged once it holds this many occurrences, or as many as there are pairs */
-#define ICF_MIN_BUFFER ((Size) 1 << 20)
+/* the buffer is merged once it holds this many bytes, or as many as the main run */
+#define ICF_MIN_BUFFER_BYTES ((Size) 32 << 20)
+/* the dense block holds at most this many bytes, and starts after this many occurrences */
+#define ICF_DENSE_BYTES ((Size) 16 << 20)
+#define ICF_DENSE_AFTER ((Size) 1 << 20)
 /* float8s per buffered occurrence of rated data: x, y, x', y' */
 #define ICF_OCC_VALS 4
 
@@ -231,8 +235,10 @@ static Size
 icf_bytes(const IcfState *s, Size capmain, Size capbuf)
 {
 	Size		perocc = sizeof(uint64) + (s->rated == 1 ? ICF_OCC_VALS * sizeof(double) : 0);
+	Size		dense = (Size) s->dense_h * (s->dense_h - 1) / 2 * s->width * sizeof(double) +
+		(Size) s->dense_h * sizeof(int64);
 
-	return mq_dict_bytes(&s->items) + (Size) s->icap * (3 * sizeof(double) + sizeof(int64)) +
+	return dense + mq_dict_bytes(&s->items) + (Size) s->icap * (3 * sizeof(double) + sizeof(int64)) +
 		capmain * (sizeof(uint64) + sizeof(double) * s->width) +
 		capbuf * (perocc + sizeof(uint64) + sizeof(uint32));	/* + sorting scratch */
 }
@@ -306,19 +312,19 @@ id_bits(int n)
 }
 
 /*
- * Sort keys (i << 32) | j with i, j < 2^bits ascending, permuting perm along
- * (if not NULL).  An LSD radix sort over the digits of the two halves that
- * ids can use: at most 11 bits a digit, all histograms from one pass,
+ * Sort 64-bit keys ascending by their bits [lo, lo + nbits) (the others are
+ * equal or do not matter), permuting perm along (if not NULL).  An LSD
+ * radix sort: digits of at most 11 bits, all histograms from one pass,
  * digits on which every key agrees skipped.  Already sorted input costs one
- * comparison pass.
+ * comparison pass.  Callers pack pair keys so that the bits that vary are
+ * contiguous: 2 x 14 bits for 10,000 items is three passes.
  */
 static void
-radix_sort(uint64 *keys, uint32 *perm, Size n, int bits)
+radix_sort(uint64 *keys, uint32 *perm, Size n, int lo, int nbits)
 {
 	int			shifts[8],
 				widths[8],
-				ndig = 0,
-				h,
+				ndig,
 				d;
 	Size	   *count;
 	uint64	   *tk,
@@ -328,21 +334,20 @@ radix_sort(uint64 *keys, uint32 *perm, Size n, int bits)
 			   *psrc,
 			   *pdst;
 	Size		t;
-	int			passes = (bits + 10) / 11;
-	int			w = (bits + passes - 1) / passes;
+	int			w;
 
 	for (t = 1; t < n; t++)
 		if (keys[t] < keys[t - 1])
 			break;
 	if (t >= n)
 		return;
-	for (h = 0; h < 2; h++)
-		for (d = 0; d < passes; d++)
-		{
-			shifts[ndig] = h * 32 + d * w;
-			widths[ndig] = Min(w, bits - d * w);
-			ndig++;
-		}
+	ndig = (nbits + 10) / 11;
+	w = (nbits + ndig - 1) / ndig;
+	for (d = 0; d < ndig; d++)
+	{
+		shifts[d] = lo + d * w;
+		widths[d] = Min(w, nbits - d * w);
+	}
 	count = palloc0(sizeof(Size) * ndig * ((Size) 1 << w));
 	for (t = 0; t < n; t++)
 	{
@@ -407,6 +412,28 @@ radix_sort(uint64 *keys, uint32 *perm, Size n, int bits)
 	if (tp)
 		pfree(tp);
 	pfree(count);
+}
+
+/*
+ * Sort pair keys (i << 32) | j, with i, j below 2^bits: packed into
+ * (i << bits) | j for the sort (the varying bits contiguous), unpacked after.
+ */
+static void
+sort_pairs(uint64 *keys, uint32 *perm, Size n, int bits)
+{
+	Size		t;
+	uint64		mask = ((uint64) 1 << bits) - 1;
+
+	if (bits >= 32)
+	{
+		radix_sort(keys, perm, n, 0, 64);
+		return;
+	}
+	for (t = 0; t < n; t++)
+		keys[t] = ((keys[t] >> 32) << bits) | (keys[t] & 0xffffffff);
+	radix_sort(keys, perm, n, 0, 2 * bits);
+	for (t = 0; t < n; t++)
+		keys[t] = ((keys[t] >> bits) << 32) | (keys[t] & mask);
 }
 
 /* -------------------------------------------------------- merging into main */
@@ -571,7 +598,7 @@ icf_compact(IcfState *s)
 		for (t = 0; t < s->nbuf; t++)
 			perm[t] = (uint32) t;
 	}
-	radix_sort(s->bkeys, perm, s->nbuf, id_bits(s->items.n));
+	sort_pairs(s->bkeys, perm, s->nbuf, id_bits(s->items.n));
 	src.keys = s->bkeys;
 	src.n = s->nbuf;
 	src.perm = perm;
@@ -593,7 +620,9 @@ icf_reserve(IcfState *s, Size need)
 
 	if (s->nbuf + need <= s->capbuf)
 		return;
-	if (s->nbuf > 0 && s->nbuf >= Max(ICF_MIN_BUFFER, s->nmain))
+	if (s->nbuf > 0 &&
+		s->nbuf * (sizeof(uint64) + vw * sizeof(double)) >=
+		Max(ICF_MIN_BUFFER_BYTES, s->nmain * (sizeof(uint64) + s->width * sizeof(double))))
 	{
 		MemoryContext o2 = MemoryContextSwitchTo(s->hdr.cxt);
 
@@ -621,6 +650,131 @@ icf_reserve(IcfState *s, Size need)
 	MemoryContextSwitchTo(old);
 }
 
+/* ------------------------------------------------------------ dense block */
+
+/* a basket entry, for sorting large baskets */
+typedef struct BasketEntry
+{
+	int32		id;				/* item id */
+	double		r;				/* its rating */
+} BasketEntry;
+
+/* Order basket entries by id. */
+static int
+entry_cmp(const void *x, const void *y)
+{
+	int32		a = ((const BasketEntry *) x)->id,
+				b = ((const BasketEntry *) y)->id;
+
+	return (a > b) - (a < b);
+}
+
+/* Sort a basket's ids (and ratings along) ascending. */
+static void
+sort_basket(int32 *ids, double *r, int m)
+{
+	BasketEntry *e = palloc(sizeof(BasketEntry) * m);
+	int			i;
+
+	for (i = 0; i < m; i++)
+	{
+		e[i].id = ids[i];
+		e[i].r = r[i];
+	}
+	qsort(e, m, sizeof(BasketEntry), entry_cmp);
+	for (i = 0; i < m; i++)
+	{
+		ids[i] = e[i].id;
+		r[i] = e[i].r;
+	}
+	pfree(e);
+}
+
+/*
+ * Start counting pairs of the items seen so far (the first ones to appear,
+ * which in skewed data are mostly the popular ones) in a dense triangular
+ * block: up to 2,048 items for implicit data (2M cells, 16 MB), 512 for
+ * rated data.  Most pair occurrences then cost one increment of a cached
+ * cell instead of a trip through the buffer and the sort.  Started only
+ * after 2^20 occurrences, so small aggregates (one model per group) never
+ * pay for it, and only when it fits well within marketiq.max_model_bytes.
+ */
+static void
+icf_start_dense(IcfState *s)
+{
+	int			h = 64,
+				i;
+	Size		cells;
+	MemoryContext old;
+
+	while (h < s->items.n && (Size) (2 * h) * (2 * h - 1) / 2 * s->width * sizeof(double) <= ICF_DENSE_BYTES)
+		h *= 2;
+	h = Min(h, Max(s->items.n, 2));
+	cells = (Size) h * (h - 1) / 2;
+	if (icf_bytes(s, s->capmain, s->capbuf) + cells * s->width * sizeof(double) >
+		(Size) mq_max_model_bytes / 2)
+	{
+		s->occurrences = 0;		/* try again later (never, if the state keeps growing) */
+		return;
+	}
+	old = MemoryContextSwitchTo(s->hdr.cxt);
+	s->dense = MemoryContextAllocHuge(s->hdr.cxt, sizeof(double) * s->width * Max(cells, 1));
+	memset(s->dense, 0, sizeof(double) * s->width * Max(cells, 1));
+	s->dense_row = palloc(sizeof(int64) * h);
+	for (i = 0; i < h; i++)
+		s->dense_row[i] = (int64) i * (h - 1) - (int64) i * (i - 1) / 2 - i - 1;
+	s->dense_h = h;
+	MemoryContextSwitchTo(old);
+}
+
+/* Move the dense block's counts into the main run and clear it. */
+static void
+icf_fold_dense(IcfState *s)
+{
+	int			h = s->dense_h,
+				i,
+				j,
+				width = s->width;
+	Size		n = 0,
+				cells = (Size) h * (h - 1) / 2,
+				t;
+	uint64	   *keys;
+	double	   *rows;
+	PairSrc		src;
+
+	if (h == 0)
+		return;
+	for (t = 0; t < cells; t++)
+		if (s->dense[t * width] != 0)
+			n++;
+	if (n > 0)
+	{
+		keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * n);
+		rows = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * width * n);
+		n = 0;
+		for (i = 0; i < h - 1; i++)
+			for (j = i + 1; j < h; j++)
+			{
+				const double *cell = s->dense + (Size) (s->dense_row[i] + j) * width;
+
+				if (cell[0] == 0)
+					continue;
+				keys[n] = ((uint64) i << 32) | (uint64) j;
+				memcpy(rows + n * width, cell, sizeof(double) * width);
+				n++;
+			}
+		src.keys = keys;
+		src.n = n;
+		src.perm = NULL;
+		src.vals = rows;
+		src.vw = width;
+		merge_src(s, &src);
+		pfree(keys);
+		pfree(rows);
+	}
+	memset(s->dense, 0, sizeof(double) * width * cells);
+}
+
 /* ------------------------------------------------------------ adding baskets */
 
 /* Add one basket given as state item ids. */
@@ -630,7 +784,8 @@ mq_icf_add_basket_ids(IcfState *s, int n, const int32 *ids, const double *rating
 	int64		serial = s->baskets + 1;
 	int			m = 0,
 				a,
-				c;
+				c,
+				h;
 	double		mean = 0;
 	Size		pairs;
 	bool		rated = ratings != NULL;
@@ -652,6 +807,8 @@ mq_icf_add_basket_ids(IcfState *s, int n, const int32 *ids, const double *rating
 	for (a = 0; a < n; a++)
 	{
 		int32		id = ids[a];
+		double		r;
+		int			c;
 
 		if (s->stamp[id] == serial)
 		{
@@ -663,11 +820,22 @@ mq_icf_add_basket_ids(IcfState *s, int n, const int32 *ids, const double *rating
 					 errhint("Give each item once per basket: array_agg(DISTINCT item), or sum or average its weights or ratings per user and item first.")));
 		}
 		s->stamp[id] = serial;
-		s->bids[m] = id;
-		s->brat[m] = rated ? ratings[a] : 1.0;
-		mean += s->brat[m];
+		r = rated ? ratings[a] : 1.0;
+		mean += r;
+		/* keep the basket sorted by id (insertion; large baskets are sorted below) */
+		c = m;
+		if (m < 64)
+			for (; c > 0 && s->bids[c - 1] > id; c--)
+			{
+				s->bids[c] = s->bids[c - 1];
+				s->brat[c] = s->brat[c - 1];
+			}
+		s->bids[c] = id;
+		s->brat[c] = r;
 		m++;
 	}
+	if (m >= 64)
+		sort_basket(s->bids, s->brat, m);
 	mean /= m;
 	for (a = 0; a < m; a++)
 	{
@@ -686,55 +854,79 @@ mq_icf_add_basket_ids(IcfState *s, int n, const int32 *ids, const double *rating
 	pairs = (Size) m * (m - 1) / 2;
 	mq_check_state_size(Max(pairs, s->nmain) * (sizeof(uint64) + sizeof(double) * s->width),
 						&mq_itemcf_kind, "item pairs");
+	s->occurrences += pairs;
+	/* ids below dense_h are a prefix of the sorted basket: their pairs are counted in place */
+	for (h = 0; h < m && s->bids[h] < s->dense_h; h++)
+		;
+	for (a = 0; a < h - 1; a++)
+	{
+		double	   *row = s->dense + (Size) (s->dense_row[s->bids[a]]) * s->width;
+
+		if (!rated)
+			for (c = a + 1; c < h; c++)
+				row[s->bids[c]] += 1;
+		else
+		{
+			double		x = s->brat[a],
+						xc = x - mean;
+
+			for (c = a + 1; c < h; c++)
+			{
+				double	   *v = row + (Size) s->bids[c] * IC_RATED_WIDTH;
+				double		y = s->brat[c],
+							yc = y - mean;
+
+				v[0] += 1;
+				v[1] += x;
+				v[2] += y;
+				v[3] += x * x;
+				v[4] += y * y;
+				v[5] += x * y;
+				v[6] += xc;
+				v[7] += yc;
+				v[8] += xc * xc;
+				v[9] += yc * yc;
+				v[10] += xc * yc;
+			}
+		}
+	}
+	/* the other pairs go to the buffer, lower id first */
 	for (a = 0; a < m - 1; a++)
 	{
 		uint64		ia = (uint64) s->bids[a];
+		int			c0 = Max(a + 1, h);
 		uint64	   *k;
 
-		icf_reserve(s, (Size) (m - 1 - a));
+		if (c0 >= m)
+			continue;
+		icf_reserve(s, (Size) (m - c0));
 		k = s->bkeys + s->nbuf;
 		if (!rated)
 		{
-			for (c = a + 1; c < m; c++)
-			{
-				uint64		ic = (uint64) s->bids[c];
-
-				*k++ = ia < ic ? (ia << 32) | ic : (ic << 32) | ia;
-			}
+			for (c = c0; c < m; c++)
+				*k++ = (ia << 32) | (uint64) s->bids[c];
 		}
 		else
 		{
 			double	   *v = s->bvals + s->nbuf * ICF_OCC_VALS;
 			double		ra = s->brat[a];
 
-			for (c = a + 1; c < m; c++)
+			for (c = c0; c < m; c++)
 			{
-				uint64		ic = (uint64) s->bids[c];
-				double		rc = s->brat[c];
-
-				if (ia < ic)
-				{
-					*k++ = (ia << 32) | ic;
-					v[0] = ra;
-					v[1] = rc;
-					v[2] = ra - mean;
-					v[3] = rc - mean;
-				}
-				else
-				{
-					*k++ = (ic << 32) | ia;
-					v[0] = rc;
-					v[1] = ra;
-					v[2] = rc - mean;
-					v[3] = ra - mean;
-				}
+				*k++ = (ia << 32) | (uint64) s->bids[c];
+				v[0] = ra;
+				v[1] = s->brat[c];
+				v[2] = ra - mean;
+				v[3] = s->brat[c] - mean;
 				v += ICF_OCC_VALS;
 			}
 		}
-		s->nbuf += m - 1 - a;
+		s->nbuf += m - c0;
 		if (m > 1000)
 			CHECK_FOR_INTERRUPTS();
 	}
+	if (s->dense_h == 0 && s->occurrences >= ICF_DENSE_AFTER)
+		icf_start_dense(s);
 }
 
 /* Add one basket of item names. */
@@ -842,7 +1034,7 @@ itemcf_merge(MqState *st, const MqModel *m)
 			}
 		}
 	}
-	radix_sort(keys, perm, npairs, id_bits(s->items.n));
+	sort_pairs(keys, perm, npairs, id_bits(s->items.n));
 	src.keys = keys;
 	src.n = npairs;
 	src.perm = perm;
@@ -866,7 +1058,8 @@ itemcf_flatten(MqState *st)
 	IcfState   *s = (IcfState *) st;
 	int			nitems = s->items.n,
 				i,
-				w;
+				w,
+				bits;
 	Size		np,
 				t;
 	int32	   *order,
@@ -885,6 +1078,7 @@ itemcf_flatten(MqState *st)
 	bool		rated = s->rated == 1;
 	MqBuilder  *b = mq_build_begin(&mq_itemcf_kind);
 
+	icf_fold_dense(s);
 	icf_compact(s);
 	np = s->nmain;
 	order = mq_dict_sorted(&s->items);
@@ -908,41 +1102,76 @@ itemcf_flatten(MqState *st)
 	}
 	/* re-key the pairs by rank and sort them */
 	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(np, 1));
-	perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(np, 1));
-	for (t = 0; t < np; t++)
-	{
-		uint64		ri = (uint64) rank[s->mkeys[t] >> 32];
-		uint64		rj = (uint64) rank[s->mkeys[t] & 0xffffffff];
-
-		keys[t] = ri < rj ? (ri << 32) | rj : (rj << 32) | ri;
-		perm[t] = (uint32) t;
-	}
-	radix_sort(keys, perm, np, id_bits(nitems));
 	pitem = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(np, 1));
 	pusers = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(np, 1));
 	for (w = 0; w < IC_NSTATS; w++)
 		stats[w] = rated ? MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(np, 1)) : NULL;
-	for (t = 0; t < np; t++)
+	bits = id_bits(nitems);
+	for (t = 0; t < np && !rated && bits <= 16; t++)
+		if (s->mvals[t] >= 4294967296.0)
+			break;
+	if (!rated && bits <= 16 && t >= np)
 	{
-		const double *row = s->mvals + (Size) perm[t] * s->width;
-		uint64		ok = s->mkeys[perm[t]];
-		bool		swap = rank[ok >> 32] > rank[ok & 0xffffffff];
+		/*
+		 * Implicit counts below 2^32 with at most 2^16 items: sort
+		 * (ri, rj, count) packed in one word, so the output is written
+		 * sequentially without gathering through a permutation.
+		 */
+		uint64		mask = ((uint64) 1 << bits) - 1;
 
-		start[(keys[t] >> 32) + 1]++;
-		pitem[t] = (int32) (keys[t] & 0xffffffff);
-		pusers[t] = (int64) row[0];
-		if (rated)
+		perm = NULL;
+		for (t = 0; t < np; t++)
 		{
-			stats[0][t] = row[swap ? 2 : 1];
-			stats[1][t] = row[swap ? 1 : 2];
-			stats[2][t] = row[swap ? 4 : 3];
-			stats[3][t] = row[swap ? 3 : 4];
-			stats[4][t] = row[5];
-			stats[5][t] = row[swap ? 7 : 6];
-			stats[6][t] = row[swap ? 6 : 7];
-			stats[7][t] = row[swap ? 9 : 8];
-			stats[8][t] = row[swap ? 8 : 9];
-			stats[9][t] = row[10];
+			uint64		ri = (uint64) rank[s->mkeys[t] >> 32];
+			uint64		rj = (uint64) rank[s->mkeys[t] & 0xffffffff];
+			uint64		pk = ri < rj ? (ri << bits) | rj : (rj << bits) | ri;
+
+			keys[t] = (pk << 32) | (uint64) s->mvals[t];
+		}
+		radix_sort(keys, NULL, np, 32, 2 * bits);
+		for (t = 0; t < np; t++)
+		{
+			uint64		k = keys[t];
+
+			start[(k >> (32 + bits)) + 1]++;
+			pitem[t] = (int32) ((k >> 32) & mask);
+			pusers[t] = (int64) (k & 0xffffffff);
+		}
+	}
+	else
+	{
+		perm = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * Max(np, 1));
+		for (t = 0; t < np; t++)
+		{
+			uint64		ri = (uint64) rank[s->mkeys[t] >> 32];
+			uint64		rj = (uint64) rank[s->mkeys[t] & 0xffffffff];
+
+			keys[t] = ri < rj ? (ri << 32) | rj : (rj << 32) | ri;
+			perm[t] = (uint32) t;
+		}
+		sort_pairs(keys, perm, np, bits);
+		for (t = 0; t < np; t++)
+		{
+			const double *row = s->mvals + (Size) perm[t] * s->width;
+			uint64		ok = s->mkeys[perm[t]];
+			bool		swap = rank[ok >> 32] > rank[ok & 0xffffffff];
+
+			start[(keys[t] >> 32) + 1]++;
+			pitem[t] = (int32) (keys[t] & 0xffffffff);
+			pusers[t] = (int64) row[0];
+			if (rated)
+			{
+				stats[0][t] = row[swap ? 2 : 1];
+				stats[1][t] = row[swap ? 1 : 2];
+				stats[2][t] = row[swap ? 4 : 3];
+				stats[3][t] = row[swap ? 3 : 4];
+				stats[4][t] = row[5];
+				stats[5][t] = row[swap ? 7 : 6];
+				stats[6][t] = row[swap ? 6 : 7];
+				stats[7][t] = row[swap ? 9 : 8];
+				stats[8][t] = row[swap ? 8 : 9];
+				stats[9][t] = row[10];
+			}
 		}
 	}
 	for (i = 0; i < nitems; i++)
@@ -966,7 +1195,8 @@ itemcf_flatten(MqState *st)
 		MqModel    *res = mq_build_finish(b);
 
 		pfree(keys);
-		pfree(perm);
+		if (perm)
+			pfree(perm);
 		pfree(pitem);
 		pfree(pusers);
 		for (w = 0; w < IC_NSTATS; w++)
