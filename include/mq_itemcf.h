@@ -99,6 +99,10 @@ typedef struct IcfState
 	double	   *dense;			/* cells (i < j < dense_h) of `width` float8s, row by row */
 	int64	   *dense_row;		/* cell (i, j) is dense_row[i] + j */
 	Size		occurrences;	/* pair occurrences added by baskets so far */
+	/* sorting scratch, kept between merges */
+	Size		scap;			/* allocated entries */
+	uint64	   *skeys;			/* keys */
+	uint32	   *sperm;			/* permutation */
 	/* per-basket scratch */
 	int			bcap;			/* allocated entries */
 	int32	   *bids;			/* item ids of the basket */

@@ -320,18 +320,16 @@ id_bits(int n)
  * contiguous: 2 x 14 bits for 10,000 items is three passes.
  */
 static void
-radix_sort(uint64 *keys, uint32 *perm, Size n, int lo, int nbits)
+radix_sort(uint64 *keys, uint32 *perm, Size n, int lo, int nbits, uint64 *tk, uint32 *tp)
 {
 	int			shifts[8],
 				widths[8],
 				ndig,
 				d;
 	Size	   *count;
-	uint64	   *tk,
-			   *src,
+	uint64	   *src,
 			   *dst;
-	uint32	   *tp = NULL,
-			   *psrc,
+	uint32	   *psrc,
 			   *pdst;
 	Size		t;
 	int			w;
@@ -356,9 +354,6 @@ radix_sort(uint64 *keys, uint32 *perm, Size n, int lo, int nbits)
 		for (d = 0; d < ndig; d++)
 			count[((Size) d << w) + ((k >> shifts[d]) & (((uint64) 1 << widths[d]) - 1))]++;
 	}
-	tk = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * n);
-	if (perm)
-		tp = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint32) * n);
 	src = keys;
 	dst = tk;
 	psrc = perm;
@@ -408,9 +403,6 @@ radix_sort(uint64 *keys, uint32 *perm, Size n, int lo, int nbits)
 		if (perm)
 			memcpy(perm, psrc, sizeof(uint32) * n);
 	}
-	pfree(tk);
-	if (tp)
-		pfree(tp);
 	pfree(count);
 }
 
@@ -419,21 +411,45 @@ radix_sort(uint64 *keys, uint32 *perm, Size n, int lo, int nbits)
  * (i << bits) | j for the sort (the varying bits contiguous), unpacked after.
  */
 static void
-sort_pairs(uint64 *keys, uint32 *perm, Size n, int bits)
+sort_pairs(uint64 *keys, uint32 *perm, Size n, int bits, uint64 *tk, uint32 *tp)
 {
 	Size		t;
 	uint64		mask = ((uint64) 1 << bits) - 1;
 
 	if (bits >= 32)
 	{
-		radix_sort(keys, perm, n, 0, 64);
+		radix_sort(keys, perm, n, 0, 64, tk, tp);
 		return;
 	}
 	for (t = 0; t < n; t++)
 		keys[t] = ((keys[t] >> 32) << bits) | (keys[t] & 0xffffffff);
-	radix_sort(keys, perm, n, 0, 2 * bits);
+	radix_sort(keys, perm, n, 0, 2 * bits, tk, tp);
 	for (t = 0; t < n; t++)
 		keys[t] = ((keys[t] >> bits) << 32) | (keys[t] & mask);
+}
+
+/*
+ * Sorting scratch for n entries (keys and a permutation), kept in the state
+ * between merges: fresh memory costs page faults on every use.
+ */
+static void
+icf_scratch(IcfState *s, Size n)
+{
+	Size		cap;
+
+	if (n <= s->scap)
+		return;
+	cap = Max(n, s->scap + s->scap / 2);
+	mq_check_state_size(icf_bytes(s, s->capmain, s->capbuf) + cap * (sizeof(uint64) + sizeof(uint32)),
+						&mq_itemcf_kind, "item pairs");
+	if (s->skeys)
+	{
+		pfree(s->skeys);
+		pfree(s->sperm);
+	}
+	s->skeys = MemoryContextAllocHuge(s->hdr.cxt, sizeof(uint64) * cap);
+	s->sperm = MemoryContextAllocHuge(s->hdr.cxt, sizeof(uint32) * cap);
+	s->scap = cap;
 }
 
 /* -------------------------------------------------------- merging into main */
@@ -547,6 +563,37 @@ merge_src(IcfState *s, const PairSrc *src)
 	a = s->nmain;
 	dst = s->nmain + nnew;
 	b = (int64) src->n - 1;
+	if (width == 1 && src->vw == 0)
+	{
+		/* implicit occurrences: the hot case, without per-entry calls */
+		uint64	   *mk = s->mkeys;
+		double	   *mv = s->mvals;
+		const uint64 *sk = src->keys;
+
+		while (b >= 0)
+		{
+			uint64		k = sk[b];
+			int64		b0 = b;
+			double		v;
+
+			while (b0 > 0 && sk[b0 - 1] == k)
+				b0--;
+			while (a > 0 && mk[a - 1] > k)
+			{
+				a--;
+				dst--;
+				mk[dst] = mk[a];
+				mv[dst] = mv[a];
+			}
+			v = 0;
+			if (a > 0 && mk[a - 1] == k)
+				v = mv[--a];
+			dst--;
+			mk[dst] = k;
+			mv[dst] = v + (double) (b - b0 + 1);
+			b = b0 - 1;
+		}
+	}
 	while (b >= 0)
 	{
 		uint64		k = src->keys[b];
@@ -598,7 +645,8 @@ icf_compact(IcfState *s)
 		for (t = 0; t < s->nbuf; t++)
 			perm[t] = (uint32) t;
 	}
-	sort_pairs(s->bkeys, perm, s->nbuf, id_bits(s->items.n));
+	icf_scratch(s, s->nbuf);
+	sort_pairs(s->bkeys, perm, s->nbuf, id_bits(s->items.n), s->skeys, s->sperm);
 	src.keys = s->bkeys;
 	src.n = s->nbuf;
 	src.perm = perm;
@@ -632,6 +680,13 @@ icf_reserve(IcfState *s, Size need)
 			return;
 	}
 	cap = Max(s->nbuf + need, Max((Size) 1024, s->capbuf * 2));
+	if (cap > ((Size) 1 << 16))
+	{
+		/* a state that grows: go straight to the size at which the buffer is merged */
+		Size		perocc = sizeof(uint64) + vw * sizeof(double);
+
+		cap = Max(cap, Max(ICF_MIN_BUFFER_BYTES, s->nmain * (sizeof(uint64) + s->width * sizeof(double))) / perocc + 1);
+	}
 	mq_check_state_size(icf_bytes(s, s->capmain, cap), &mq_itemcf_kind, "item pairs");
 	old = MemoryContextSwitchTo(s->hdr.cxt);
 	if (s->bkeys == NULL)
@@ -1034,7 +1089,8 @@ itemcf_merge(MqState *st, const MqModel *m)
 			}
 		}
 	}
-	sort_pairs(keys, perm, npairs, id_bits(s->items.n));
+	icf_scratch(s, npairs);
+	sort_pairs(keys, perm, npairs, id_bits(s->items.n), s->skeys, s->sperm);
 	src.keys = keys;
 	src.n = npairs;
 	src.perm = perm;
@@ -1100,8 +1156,11 @@ itemcf_flatten(MqState *st)
 		isx[i] = s->sx[id];
 		isxx[i] = s->sxx[id];
 	}
-	/* re-key the pairs by rank and sort them */
-	keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(np, 1));
+	/* re-key the pairs by rank and sort them (in the empty buffer, if it is large enough) */
+	if (s->capbuf >= np && s->bkeys != NULL)
+		keys = s->bkeys;
+	else
+		keys = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * Max(np, 1));
 	pitem = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(np, 1));
 	pusers = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(np, 1));
 	for (w = 0; w < IC_NSTATS; w++)
@@ -1128,7 +1187,8 @@ itemcf_flatten(MqState *st)
 
 			keys[t] = (pk << 32) | (uint64) s->mvals[t];
 		}
-		radix_sort(keys, NULL, np, 32, 2 * bits);
+		icf_scratch(s, np);
+		radix_sort(keys, NULL, np, 32, 2 * bits, s->skeys, s->sperm);
 		for (t = 0; t < np; t++)
 		{
 			uint64		k = keys[t];
@@ -1149,7 +1209,8 @@ itemcf_flatten(MqState *st)
 			keys[t] = ri < rj ? (ri << 32) | rj : (rj << 32) | ri;
 			perm[t] = (uint32) t;
 		}
-		sort_pairs(keys, perm, np, bits);
+		icf_scratch(s, np);
+		sort_pairs(keys, perm, np, bits, s->skeys, s->sperm);
 		for (t = 0; t < np; t++)
 		{
 			const double *row = s->mvals + (Size) perm[t] * s->width;
@@ -1194,7 +1255,8 @@ itemcf_flatten(MqState *st)
 	{
 		MqModel    *res = mq_build_finish(b);
 
-		pfree(keys);
+		if (keys != s->bkeys)
+			pfree(keys);
 		if (perm)
 			pfree(perm);
 		pfree(pitem);
@@ -1291,7 +1353,16 @@ mq_itemcf_final(PG_FUNCTION_ARGS)
 	s = mq_state_view(fcinfo, 0, &mq_itemcf_kind);
 	if (((IcfState *) s)->baskets == 0)
 		PG_RETURN_NULL();
-	m = mq_state_flat(s);
+	if (s->flat == NULL)
+	{
+		/*
+		 * Lay the model out straight in the result's memory (a large model
+		 * copied once less); flattening changes the state's layout, not its
+		 * content, so a window aggregate can call this again.
+		 */
+		PG_RETURN_POINTER(itemcf_flatten(s));
+	}
+	m = s->flat;
 	copy = MemoryContextAllocHuge(CurrentMemoryContext, VARSIZE(m));
 	memcpy(copy, m, VARSIZE(m));
 	PG_RETURN_POINTER(copy);
