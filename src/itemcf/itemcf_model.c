@@ -433,22 +433,22 @@ sort_pairs(uint64 *keys, uint32 *perm, Size n, int bits, uint64 *tk, uint32 *tp)
  * between merges: fresh memory costs page faults on every use.
  */
 static void
-icf_scratch(IcfState *s, Size n)
+icf_scratch(IcfState *s, Size n, bool perm)
 {
 	Size		cap;
 
-	if (n <= s->scap)
+	if (n <= s->scap && (!perm || s->sperm != NULL))
 		return;
 	cap = Max(n, s->scap + s->scap / 2);
 	mq_check_state_size(icf_bytes(s, s->capmain, s->capbuf) + cap * (sizeof(uint64) + sizeof(uint32)),
 						&mq_itemcf_kind, "item pairs");
 	if (s->skeys)
-	{
 		pfree(s->skeys);
+	if (s->sperm)
 		pfree(s->sperm);
-	}
 	s->skeys = MemoryContextAllocHuge(s->hdr.cxt, sizeof(uint64) * cap);
-	s->sperm = MemoryContextAllocHuge(s->hdr.cxt, sizeof(uint32) * cap);
+	/* a permutation only for the sorts that need one (rated data, combining) */
+	s->sperm = perm ? MemoryContextAllocHuge(s->hdr.cxt, sizeof(uint32) * cap) : NULL;
 	s->scap = cap;
 }
 
@@ -645,7 +645,7 @@ icf_compact(IcfState *s)
 		for (t = 0; t < s->nbuf; t++)
 			perm[t] = (uint32) t;
 	}
-	icf_scratch(s, s->nbuf);
+	icf_scratch(s, s->nbuf, perm != NULL);
 	sort_pairs(s->bkeys, perm, s->nbuf, id_bits(s->items.n), s->skeys, s->sperm);
 	src.keys = s->bkeys;
 	src.n = s->nbuf;
@@ -1089,7 +1089,7 @@ itemcf_merge(MqState *st, const MqModel *m)
 			}
 		}
 	}
-	icf_scratch(s, npairs);
+	icf_scratch(s, npairs, true);
 	sort_pairs(keys, perm, npairs, id_bits(s->items.n), s->skeys, s->sperm);
 	src.keys = keys;
 	src.n = npairs;
@@ -1187,7 +1187,7 @@ itemcf_flatten(MqState *st)
 
 			keys[t] = (pk << 32) | (uint64) s->mvals[t];
 		}
-		icf_scratch(s, np);
+		icf_scratch(s, np, false);
 		radix_sort(keys, NULL, np, 32, 2 * bits, s->skeys, s->sperm);
 		for (t = 0; t < np; t++)
 		{
@@ -1209,7 +1209,7 @@ itemcf_flatten(MqState *st)
 			keys[t] = ri < rj ? (ri << 32) | rj : (rj << 32) | ri;
 			perm[t] = (uint32) t;
 		}
-		icf_scratch(s, np);
+		icf_scratch(s, np, true);
 		sort_pairs(keys, perm, np, bits, s->skeys, s->sperm);
 		for (t = 0; t < np; t++)
 		{
