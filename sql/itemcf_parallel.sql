@@ -1,6 +1,7 @@
 -- itemcf_parallel: the item_cf aggregates under a forced parallel plan and in any basket order
--- give the serial model; pair counts after the pair buffer has been sorted and merged (more
--- than 2^20 occurrences) equal a plain-SQL self-join; readers called once per row decode their
+-- give the serial model; pair counts equal a plain-SQL self-join after more than 2^20 pair
+-- occurrences (past which a state counts the pairs of its first items in a dense block, and the
+-- rest through the sorted buffer); readers called once per row decode their
 -- model once per query (the fn_extra cache).
 
 -- 60,000 baskets of 1 to 15 items out of 500 (skewed), integer ratings 1..5, in a table
@@ -19,7 +20,7 @@ FROM (SELECT DISTINCT id, (500 * ((hashint8extended(id * 64 + d, 2) & 65535) / 6
 GROUP BY id;
 ANALYZE pc_in;
 SELECT count(*) AS baskets, sum(cardinality(items)) AS interactions,
-       sum(cardinality(items) * (cardinality(items) - 1) / 2) > 1048576 AS buffer_merged_while_building
+       sum(cardinality(items) * (cardinality(items) - 1) / 2) > 1048576 AS dense_block_used
 FROM pc_in;
 
 SET max_parallel_workers_per_gather = 0;
