@@ -215,3 +215,37 @@ FROM marketiq.funnel('sample.events', 'user_id', 'ts', 'stage',
                      ARRAY['visit', 'product_view', 'add_to_cart', 'checkout', 'purchase'],
                      max_gap => interval '1 hour');
 RESET TimeZone;
+
+\echo
+\echo '== Recommendations: customers who bought X also bought (item-based collaborative filtering) =='
+\echo '   sample.purchases: the products each customer bought; see README "Recommendations"'
+CREATE TEMP TABLE demo_itemcf AS
+SELECT marketiq.item_cf(products) AS m,
+       marketiq.item_cf(products, ratings) AS rated
+FROM (SELECT customer_id, array_agg(product) AS products, array_agg(rating::float8) AS ratings
+      FROM sample.purchases GROUP BY customer_id) baskets;
+SELECT x.product AS bought, s.item AS also_bought, round(s.similarity::numeric, 3) AS cosine,
+       s.support AS bought_both
+FROM demo_itemcf, (VALUES (1, 'espresso machine'), (2, 'teapot'), (3, 'cake tin')) AS x(o, product),
+     LATERAL marketiq.similar_items(m, x.product, 3) s
+ORDER BY x.o, s.similarity DESC, s.item;
+
+\echo
+\echo '== Recommendations: top 5 for a few customers (what they bought, what to show them next) =='
+SELECT r.user_id AS customer,
+       (SELECT string_agg(product, ', ' ORDER BY product) FROM sample.purchases p
+        WHERE p.customer_id::text = r.user_id) AS bought,
+       string_agg(r.item || ' (' || round(r.score::numeric, 2) || ')', ', ' ORDER BY r.rank) AS recommended
+FROM marketiq.recommendations('sample.purchases', 'customer_id', 'product', n => 5) r
+WHERE r.user_id IN ('1', '2', '3', '4')
+GROUP BY r.user_id ORDER BY r.user_id::int;
+
+\echo
+\echo '== Recommendations: predicted star ratings for customer 1 (KNNWithMeans, msd similarity) =='
+SELECT s.item AS product, round(s.mean_rating::numeric, 2) AS average_stars,
+       round(marketiq.predict_rating(rated, b.products, b.ratings, s.item)::numeric, 2) AS predicted_for_customer_1
+FROM demo_itemcf, marketiq.item_stats(rated) s,
+     (SELECT array_agg(product) AS products, array_agg(rating::float8) AS ratings
+      FROM sample.purchases WHERE customer_id = 1) b
+WHERE s.item <> ALL (b.products)
+ORDER BY predicted_for_customer_1 DESC, s.item LIMIT 5;

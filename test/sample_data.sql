@@ -127,6 +127,45 @@ WHERE c.weekly_cost > 0;
 ANALYZE touchpoints;
 ANALYZE orders;
 ANALYZE spend;
+
+-- ---------------------------------------------------------------- purchases (recommendations)
+-- products(product, category): a shop of 24 products in 4 categories.
+-- purchases(customer_id, product, rating): the products each of the first min(customers, 50000)
+-- customers bought (each once), with a 1..5 star rating.  Customer c buys 1 + floor(Exp(mean 3))
+-- products (at most 12): 70% from a favourite category, 15% from a second one, 15% from any;
+-- within a category the first products sell best; ratings are higher in the favourite category.
+CREATE TABLE products (product text PRIMARY KEY, category text NOT NULL, cat int NOT NULL, k int NOT NULL);
+INSERT INTO products VALUES
+    ('espresso beans', 'coffee', 0, 0), ('coffee grinder', 'coffee', 0, 1), ('milk frother', 'coffee', 0, 2),
+    ('espresso machine', 'coffee', 0, 3), ('filter coffee', 'coffee', 0, 4), ('coffee mugs', 'coffee', 0, 5),
+    ('green tea', 'tea', 1, 0), ('black tea', 'tea', 1, 1), ('teapot', 'tea', 1, 2),
+    ('tea infuser', 'tea', 1, 3), ('herbal tea', 'tea', 1, 4), ('honey', 'tea', 1, 5),
+    ('flour', 'baking', 2, 0), ('sugar', 'baking', 2, 1), ('baking powder', 'baking', 2, 2),
+    ('mixing bowl', 'baking', 2, 3), ('cake tin', 'baking', 2, 4), ('vanilla extract', 'baking', 2, 5),
+    ('granola', 'breakfast', 3, 0), ('oat flakes', 'breakfast', 3, 1), ('jam', 'breakfast', 3, 2),
+    ('peanut butter', 'breakfast', 3, 3), ('toaster', 'breakfast', 3, 4), ('orange juice', 'breakfast', 3, 5);
+CREATE TABLE purchases AS
+WITH draws AS (
+    SELECT c AS customer_id, k, c * 16 + k AS key,
+           floor(4 * u01(c, 31))::int AS fav, floor(4 * u01(c, 32))::int AS second
+    FROM generate_series(1, least(:customers, 50000)) AS c,
+         generate_series(1, least(12, 1 + floor(-ln(u01(c, 33)) * 3))::int) AS k
+), picks AS (
+    SELECT customer_id, k, key, fav,
+           CASE WHEN u01(key, 34) < 0.70 THEN fav
+                WHEN u01(key, 34) < 0.85 THEN second
+                ELSE floor(4 * u01(key, 35))::int END AS cat,
+           floor(6 * u01(key, 36) ^ 1.5)::int AS k_in_cat
+    FROM draws
+)
+SELECT DISTINCT ON (p.customer_id, pr.product) p.customer_id, pr.product,
+       least(5, greatest(1, round(3 + CASE WHEN p.cat = p.fav THEN 1 ELSE -0.5 END
+                                    + 2 * (u01(p.key, 37) - 0.5))))::int AS rating
+FROM picks p JOIN products pr ON pr.cat = p.cat AND pr.k = p.k_in_cat
+ORDER BY p.customer_id, pr.product, p.k;
+CREATE INDEX ON purchases (customer_id);
+ANALYZE products;
+ANALYZE purchases;
 RESET search_path;
 
 -- events (added for the funnel demo, issue 5): a site funnel behind each touchpoint of the first

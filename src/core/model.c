@@ -220,7 +220,9 @@ mq_build_finish(MqBuilder *b)
 	}
 	mq_check_state_size(size, kind, "value");
 
-	m = palloc0(size);
+	/* every byte is written below: the header here, each section and its padding in the loop */
+	m = palloc(size);
+	memset(m, 0, header_size(kind->nsect));
 	SET_VARSIZE(m, size);
 	m->kind = kind->id;
 	m->format = kind->format;
@@ -270,6 +272,8 @@ mq_build_finish(MqBuilder *b)
 				}
 				break;
 		}
+		if (MAXALIGN(s->nbytes) > s->nbytes)
+			memset(dst + s->nbytes, 0, MAXALIGN(s->nbytes) - s->nbytes);
 		size += MAXALIGN(s->nbytes);
 	}
 	pfree(b->s);
