@@ -140,6 +140,29 @@ FROM (SELECT marketiq.qlearn(s, a, r, NULL) AS m1
 -- 0.9999999999999999), so the mean is exactly the float8 0.1
 SELECT mean_reward, mean_reward = 0.1 AS exact
 FROM (SELECT marketiq.qlearn('s', 'a', 0.1, NULL) AS m FROM generate_series(1, 10)) s, marketiq.q_values(m);
+-- correctly rounded sums of awkward rewards, against the exact rational sum of
+-- test/reference/qlearn_exactsum.py (/usr/bin/python3 test/reference/qlearn_exactsum.py prints
+-- "exact": fractions.Fraction summed, then rounded once; math.fsum agrees where it does not
+-- overflow).  Left to right in float8: tenths 0.9999999999999999, overflowing inf, cancelling 3,
+-- tiny steps 1, mixed 7.625 (cents and subnormal happen to come out right).  Beyond the exact range (magnitudes 2^130 and more apart within one
+-- transition) the sum is rounded like float8 addition: 1e300 + 1e-300 - 1e300 gives 0, not 1e-300.
+SELECT name, (m::text::jsonb -> 'reward_sum' ->> 0)::float8 AS reward_sum,
+       (m::text::jsonb -> 'reward_sum' ->> 0)::float8 = expected AS matches_exact
+FROM (SELECT name, expected, marketiq.qlearn('s', 'a', r, NULL ORDER BY ord) AS m
+      FROM (VALUES ('tenths', 1, '{0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1}'::float8[], 1.0::float8),
+                   ('overflowing', 2, '{1e308,1e308,-1e308}', 1e308),
+                   ('cancelling', 3, '{1e16,1,-1e16,3}', 4),
+                   ('tiny steps', 4, '{1,1e-16,1e-16,1e-16,1e-16,1e-16,1e-16,1e-16,1e-16,1e-16,1e-16}',
+                    1.000000000000001),
+                   ('subnormal', 5, '{2.5e-320,2.5e-320,5e-324}', 5.0004e-320),
+                   ('cents', 6, '{19.99,5.01,0.33,-7.77,100.1,0.07,-0.02}', 117.71),
+                   ('mixed', 7, '{123456789.123,-0.000123,1e-10,-123456789.0,7.5,1e15,-1e15}',
+                    7.622876996046884),
+                   ('beyond the exact range', 8, '{1e300,1e-300,-1e300}', 0))
+           AS t(name, n, rs, expected),
+           unnest(rs) WITH ORDINALITY AS u(r, ord)
+      GROUP BY name, n, expected) s
+ORDER BY name;
 -- a sum that is not a float8 keeps its exact value in the model (1e16 + 1 = 10000000000000001
 -- rounds to 1e16; the record holds the transition, exponent and the 192-bit integer)
 SELECT (m::text::jsonb) -> 'trans_reward' AS trans_reward, (m::text::jsonb) -> 'trans_reward_exact' AS exact
