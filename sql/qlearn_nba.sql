@@ -6,10 +6,13 @@
 --   customer 2: visitor/coupon 20 (end)
 --   customer 3: visitor/email 0 -> engaged/coupon 30 (end)
 --   customer 4: visitor/email 0 -> engaged/email -1 -> engaged/email -1 -> cart/coupon 80 (end)
--- plus rows that are left out: a NULL stage, a NULL action, a NULL customer, a NULL time; a
--- NULL revenue counts as 0.  The rows are inserted out of order.
--- The empirical MDP: visitor/email -> engaged (3 times, reward 0); visitor/coupon terminal (20);
--- engaged/email -> cart twice, -> engaged once (-1 each); engaged/coupon terminal (30);
+-- Customer 2 is then seen in stage "lapsed" with no action (NULL): that row ends the coupon's
+-- transition (visitor/coupon -> lapsed, a state without actions, worth 0) but starts none.
+-- Rows left out: a NULL stage, a NULL customer, a NULL time; a NULL revenue counts as 0.  The
+-- rows are inserted out of order.
+-- The empirical MDP: visitor/email -> engaged (3 times, reward 0);
+-- visitor/coupon -> lapsed (20); engaged/email -> cart twice, -> engaged once (-1 each);
+-- engaged/coupon terminal (30);
 -- cart/email terminal (100); cart/coupon terminal (80).  Q* with gamma 0.9, by hand:
 --   cart: Q(email) = 100, Q(coupon) = 80
 --   engaged: Q(email) = x = -1 + 0.9 (2/3 100 + 1/3 x)  =>  0.7 x = 59, x = 590/7 = 84.2857142857...
@@ -28,7 +31,7 @@ INSERT INTO events VALUES
   (3, '2026-01-03 10:00+00', 'engaged', 'coupon', 30),
   (4, '2026-01-02 10:00+00', 'engaged', 'email', -1),
   (1, '2026-01-02 12:00+00', NULL, 'email', 5),
-  (1, '2026-01-02 13:00+00', 'engaged', NULL, 5),
+  (2, '2026-01-05 10:00+00', 'lapsed', NULL, 5),
   (NULL, '2026-01-02 13:00+00', 'engaged', 'email', 5),
   (2, NULL, 'visitor', 'email', 5);
 SELECT state, action, round(q::numeric, 10) AS q, visits, is_best
@@ -39,15 +42,16 @@ JOIN (VALUES ('cart', 'email', 100.0::float8), ('cart', 'coupon', 80), ('engaged
              ('engaged', 'coupon', 30), ('visitor', 'email', 531.0 / 7), ('visitor', 'coupon', 20)) AS h(s, a, hand)
   ON h.s = n.state AND h.a = n.action;
 
--- the same as qlearn over the transitions plain SQL builds with lead(), gamma 0.5
+-- the same as qlearn over the transitions plain SQL builds with lead(), gamma 0.5 (rows without
+-- an action give the previous row its next state, then are dropped)
 SELECT bool_and(n.q = v.q AND n.visits = v.visits) AS same_as_qlearn, count(*) AS pairs
 FROM marketiq.next_best_action('events', 'customer_id', 'ts', 'stage', 'action', 'revenue', 0.5) n
 JOIN (SELECT v.* FROM (SELECT marketiq.qlearn(stage, action, coalesce(revenue, 0)::float8, next_stage, 0.5) AS m
                        FROM (SELECT stage, action, revenue,
                                     lead(stage) OVER (PARTITION BY customer_id ORDER BY ts) AS next_stage
                              FROM events
-                             WHERE customer_id IS NOT NULL AND ts IS NOT NULL AND stage IS NOT NULL
-                               AND action IS NOT NULL) e) x,
+                             WHERE customer_id IS NOT NULL AND ts IS NOT NULL AND stage IS NOT NULL) e
+                       WHERE action IS NOT NULL) x,
            marketiq.q_values(m) v) v USING (state, action);
 
 -- ties in time are broken by state, then action, then reward (byte order), whatever the
@@ -63,6 +67,13 @@ SELECT array_agg(a ORDER BY a.state, a.action) = array_agg(b ORDER BY b.state, b
 FROM marketiq.next_best_action('tied_a', 'customer', 'step', 'stage', 'action', 'revenue') a
 JOIN marketiq.next_best_action('tied_b', 'customer', 'step', 'stage', 'action', 'revenue') b
   USING (state, action);
+
+-- an event without an action is an observation: user u's "go" in state a leads to c, where no
+-- action is logged (worth 0), so Q(a, go) = 1, not 1 + 0.9 * 5 as if b followed a; b/stay is
+-- terminal: Q = 5
+CREATE TEMP TABLE observed (u text, step int, s text, a text, r float8);
+INSERT INTO observed VALUES ('u', 1, 'a', 'go', 1), ('u', 2, 'c', NULL, 100), ('u', 3, 'b', 'stay', 5);
+SELECT * FROM marketiq.next_best_action('observed', 'u', 'step', 's', 'a', 'r');
 
 -- columns of other types: a text user, an integer step, integer states and actions, a real reward
 CREATE TEMP TABLE typed (u text, n bigint, st int, act smallint, r real);

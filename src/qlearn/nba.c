@@ -7,20 +7,22 @@
  * An event is a row (user, time, state, action, reward): in this state we
  * did this, and this is what it earned.  A user's events in time order are
  * a chain of transitions: the next state of an event is the state of that
- * user's next event, and the last event is terminal.  The function runs one
- * query through SPI,
+ * user's next event, and the last event is terminal.  An event without an
+ * action (a NULL action: the customer's current state, say, awaiting a
+ * decision) ends the previous event's transition with its state but starts
+ * none of its own.  The function runs one query through SPI,
  *
  *	  SELECT user, state::text, action::text, coalesce(reward::float8, 0)
- *	  FROM rel WHERE user, ts, state, action are not NULL
+ *	  FROM rel WHERE user, ts, state are not NULL
  *	  ORDER BY user, ts, state::text COLLATE "C", action::text COLLATE "C", reward
  *
  * with a DestReceiver of its own: each row closes the previous event of the
  * same user (its next state is this row's state) or, on a new user, closes
- * the last one as terminal.  Ties in time are broken by state, action and
- * reward (byte order), so the result never depends on the physical order of
- * the table.  The transitions feed the same table qlearn builds, which is
- * then solved exactly (solve.c).  Memory: the distinct (state, action, next
- * state) triples, never the rows.
+ * the last one as terminal.  Ties in time are broken by state, action (NULL
+ * last) and reward, in byte order, so the result never depends on the
+ * physical order of the table.  The transitions feed the same table qlearn
+ * builds, which is then solved exactly (solve.c).  Memory: the distinct
+ * (state, action, next state) triples, never the rows.
  *
  * The SQL is built only from the relation's quoted, schema-qualified name
  * and the columns' quoted names (mq_rel_name, mq_rel_column), and runs with
@@ -59,8 +61,9 @@ typedef struct EventReceiver
 	int16		user_len;		/* its typlen */
 	FmgrInfo	user_eq;		/* its equality (by-reference types) */
 	Oid			user_coll;		/* its collation */
-	bool		pending;		/* an event waits for its next state */
-	Datum		user;			/* its user (copied into cxt) */
+	bool		have_user;		/* a user is current */
+	Datum		user;			/* that user (copied into cxt) */
+	bool		pending;		/* an event of that user waits for its next state */
 	int32		state;			/* its state id */
 	int32		action;			/* its action id */
 	double		reward;			/* its reward */
@@ -95,28 +98,31 @@ same_user(EventReceiver *er, Datum d)
 	return DatumGetBool(FunctionCall2Coll(&er->user_eq, er->user_coll, d, er->user));
 }
 
-/* Receive one event: (user, state, action, reward), in (user, time, ...) order. */
+/* Receive one event: (user, state, action or NULL, reward), in (user, time, ...) order. */
 static bool
 er_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	EventReceiver *er = (EventReceiver *) self;
 	Datum		user;
-	int32		state,
-				action;
+	int32		state;
+	bool		has_action;
 	double		reward;
 
 	slot_getallattrs(slot);
 	user = slot->tts_values[0];
 	state = intern_text(er->t, slot->tts_values[1], true);
-	action = intern_text(er->t, slot->tts_values[2], false);
+	has_action = !slot->tts_isnull[2];
 	reward = DatumGetFloat8(slot->tts_values[3]);
-	if (!isfinite(reward))
+	if (has_action && !isfinite(reward))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("rewards must be finite numbers"),
 				 errdetail("An event has reward %g.", reward)));
-	if (er->pending && same_user(er, user))
-		qtab_add_transition(er->t, er->state, er->action, state, er->reward);
+	if (er->have_user && same_user(er, user))
+	{
+		if (er->pending)
+			qtab_add_transition(er->t, er->state, er->action, state, er->reward);
+	}
 	else
 	{
 		MemoryContext old;
@@ -124,16 +130,21 @@ er_receive(TupleTableSlot *slot, DestReceiver *self)
 		if (er->pending)
 			qtab_add_transition(er->t, er->state, er->action, -1, er->reward);
 		old = MemoryContextSwitchTo(er->cxt);
-		if (!er->user_byval && er->pending)
+		if (!er->user_byval && er->have_user)
 			pfree(DatumGetPointer(er->user));
 		er->user = datumCopy(user, er->user_byval, er->user_len);
 		MemoryContextSwitchTo(old);
+		er->have_user = true;
 		er->users++;
 	}
-	er->pending = true;
-	er->state = state;
-	er->action = action;
-	er->reward = reward;
+	/* an event with an action waits for its next state; one without starts nothing */
+	er->pending = has_action;
+	if (has_action)
+	{
+		er->state = state;
+		er->action = intern_text(er->t, slot->tts_values[2], false);
+		er->reward = reward;
+	}
 	er->events++;
 	if ((er->events & 0xffff) == 0)
 		qtab_check_size(er->t);
@@ -216,10 +227,10 @@ mq_next_best_action(PG_FUNCTION_ARGS)
 				 errdetail("Its type %s has no ordering.", format_type_be(ts_type)),
 				 errhint("Use a timestamp, a date or a sequence number.")));
 	sql = psprintf("SELECT %s, %s::text, %s::text, coalesce(%s::float8, 0) FROM %s "
-				   "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL "
+				   "WHERE %s IS NOT NULL AND %s IS NOT NULL AND %s IS NOT NULL "
 				   "ORDER BY %s, %s, %s::text COLLATE \"C\", %s::text COLLATE \"C\", 4",
 				   user, state, action, reward, rel,
-				   user, ts, state, action, user, ts, state, action);
+				   user, ts, state, user, ts, state, action);
 
 	InitMaterializedSRF(fcinfo, 0);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "marketiq next_best_action",

@@ -155,4 +155,4 @@ RETURNS TABLE (state text, action text, q float8, visits bigint, is_best boolean
 AS 'MODULE_PATHNAME', 'mq_next_best_action'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION marketiq.next_best_action(regclass, name, name, name, name, name, float8) IS
-'the exact Q table of an event log: each user''s events in time order form transitions (next state = the state of the user''s next event, the last one terminal; ties in time broken by state, action, reward), solved as qlearn does; per state and action Q, visits and whether it is the greedy action';
+'the exact Q table of an event log: each user''s events in time order form transitions (next state = the state of the user''s next event, the last one terminal; an event with a NULL action only ends the previous transition; ties in time broken by state, action, reward), solved as qlearn does; per state and action Q, visits and whether it is the greedy action';
