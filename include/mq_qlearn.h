@@ -83,8 +83,9 @@ enum
 	QT_T_PAIR,					/* int32[]: per logged transition kind, its pair (exact only) */
 	QT_T_NEXT,					/* int32[]: its next state, -1 for terminal */
 	QT_T_COUNT,					/* int64[]: how many were logged */
-	QT_T_REWARD,				/* float8[]: the sum of their rewards (rounded) */
-	QT_T_EXACT,					/* int64[]: (transition, e, w0, w1, w2) of each inexact sum */
+	QT_T_REWARD,				/* float8[]: the sum of their rewards, rounded (hi) */
+	QT_T_REWARD_LO,				/* float8[]: the rest, rounded (lo); empty when all are 0 */
+	QT_T_EXACT,					/* int64[]: (transition, e, w0, w1, w2) of each sum that hi + lo misses */
 	QT_SOLVER,					/* text: how Q was obtained ("" if not solved) */
 	QT_ITERATIONS,				/* int64: policy iterations or sweeps of the solver */
 	QT_ERROR_BOUND,				/* float8: proven bound on max |Q - Q*| (NaN: none) */
@@ -159,6 +160,7 @@ typedef struct QCanon
 	const int32 *tnext;
 	const int64 *tcount;
 	const double *treward;
+	const double *treward_lo;	/* NULL: all 0 */
 	int			nexact;			/* records in texact */
 	const int64 *texact;
 	const char *solver;			/* "" when not solved */

@@ -163,10 +163,21 @@ FROM (SELECT name, expected, marketiq.qlearn('s', 'a', r, NULL ORDER BY ord) AS 
            unnest(rs) WITH ORDINALITY AS u(r, ord)
       GROUP BY name, n, expected) s
 ORDER BY name;
--- a sum that is not a float8 keeps its exact value in the model (1e16 + 1 = 10000000000000001
--- rounds to 1e16; the record holds the transition, exponent and the 192-bit integer)
-SELECT (m::text::jsonb) -> 'trans_reward' AS trans_reward, (m::text::jsonb) -> 'trans_reward_exact' AS exact
-FROM (SELECT marketiq.qlearn('s', 'a', r, NULL) AS m FROM (VALUES (1e16::float8), (1)) AS t(r)) s;
+-- how a model stores an exact sum: trans_reward (hi) is the sum rounded, trans_reward_lo (lo) the
+-- rest rounded; a sum that hi + lo still misses keeps a record (transition, exponent e, and the
+-- odd integer M in three signed 64-bit words, lowest first: the sum is M * 2^e).  Expected: the
+-- end of test/reference/qlearn_exactsum.py's output: 1e16 + 1 -> hi 1e16, lo 1, no record;
+-- 1e16 + 1 + 1e-16 -> hi 1.0000000000000002e16, lo -0.9999999999999999, record
+-- [0, -104, 2028240960365167, -4539627324877832192, 596046447]
+SELECT n, (m::text::jsonb) -> 'trans_reward' AS hi, (m::text::jsonb) -> 'trans_reward_lo' AS lo,
+       (m::text::jsonb) -> 'trans_reward_exact' AS record,
+       m::text::marketiq.qtable::text = m::text AS roundtrip
+FROM (SELECT n, marketiq.qlearn('s', 'a', r, NULL ORDER BY k) AS m
+      FROM (VALUES (2, 1, 1e16::float8), (2, 2, 1), (3, 1, 1e16), (3, 2, 1), (3, 3, 1e-16)) AS t(n, k, r)
+      GROUP BY n) s
+ORDER BY n;
+-- all rewards integers: no lo, no records
+SELECT (m::text::jsonb) -> 'trans_reward_lo' AS lo, (m::text::jsonb) -> 'trans_reward_exact' AS record FROM fm;
 
 -- ------------------------------------------------------------ model values
 
@@ -186,37 +197,47 @@ SELECT v.state, v.action, v.q, v.visits, v.mean_reward
 FROM marketiq.q_values('{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":2,"skipped":0,
   "states":["cart","purchase"],"actions":["email","nothing"],"pair_state":[0,0],"pair_action":[0,1],
   "visits":[1,1],"reward_sum":[100,0],"q":[],"trans_pair":[0,1],"trans_next":[1,0],"trans_count":[1,1],
-  "trans_reward":[100,0],"trans_reward_exact":[],"solver":"","iterations":0,"error_bound":"NaN"}') v;
+  "trans_reward":[100,0],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,"error_bound":"NaN"}') v;
 -- malformed values are rejected with the reason
 SELECT '{"kind":"qtable","format":1,"method":"batch","gamma":0.9,"rows":0,"skipped":0,"states":[],"actions":[],
   "pair_state":[],"pair_action":[],"visits":[],"reward_sum":[],"q":[],"trans_pair":[],"trans_next":[],
-  "trans_count":[],"trans_reward":[],"trans_reward_exact":[],"solver":"","iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
+  "trans_count":[],"trans_reward":[],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":1,"rows":0,"skipped":0,"states":[],"actions":[],
   "pair_state":[],"pair_action":[],"visits":[],"reward_sum":[],"q":[],"trans_pair":[],"trans_next":[],
-  "trans_count":[],"trans_reward":[],"trans_reward_exact":[],"solver":"","iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
+  "trans_count":[],"trans_reward":[],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":1,"skipped":0,"states":["b","a"],
   "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[0],"q":[],"trans_pair":[0],
-  "trans_next":[-1],"trans_count":[1],"trans_reward":[0],"trans_reward_exact":[],"solver":"","iterations":0,
+  "trans_next":[-1],"trans_count":[1],"trans_reward":[0],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,
   "error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":2,"skipped":0,"states":["a"],
   "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[2],"reward_sum":[0],"q":[],"trans_pair":[0],
-  "trans_next":[-1],"trans_count":[1],"trans_reward":[0],"trans_reward_exact":[],"solver":"","iterations":0,
+  "trans_next":[-1],"trans_count":[1],"trans_reward":[0],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,
   "error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":1,"skipped":0,"states":["a"],
   "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[5],"q":[],"trans_pair":[0],
-  "trans_next":[3],"trans_count":[1],"trans_reward":[5],"trans_reward_exact":[],"solver":"","iterations":0,
+  "trans_next":[3],"trans_count":[1],"trans_reward":[5],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,
   "error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":1,"skipped":0,"states":["a"],
   "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[5],"q":[],"trans_pair":[0],
-  "trans_next":[-1],"trans_count":[1],"trans_reward":[5],"trans_reward_exact":[0,0,5,0,0],"solver":"",
+  "trans_next":[-1],"trans_count":[1],"trans_reward":[5],"trans_reward_lo":[],"trans_reward_exact":[0,0,5,0,0],"solver":"",
   "iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
+-- hi 5 with lo 3 is not a rounded sum and its rest; a record whose integer is even is not normalised
+SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":1,"skipped":0,"states":["a"],
+  "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[5],"q":[],"trans_pair":[0],
+  "trans_next":[-1],"trans_count":[1],"trans_reward":[5],"trans_reward_lo":[3],"trans_reward_exact":[],"solver":"",
+  "iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
+SELECT '{"kind":"qtable","format":1,"method":"exact","gamma":0.9,"rows":1,"skipped":0,"states":["a"],
+  "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[10000000000000002],"q":[],
+  "trans_pair":[0],"trans_next":[-1],"trans_count":[1],"trans_reward":[10000000000000002],
+  "trans_reward_lo":[-0.9999999999999999],"trans_reward_exact":[0,-105,4056481920730334,-9079254649755664384,1192092894],
+  "solver":"","iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"online","gamma":0.9,"rows":1,"skipped":0,"states":["a"],
   "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[5],"q":[],"trans_pair":[],
-  "trans_next":[],"trans_count":[],"trans_reward":[],"trans_reward_exact":[],"solver":"","iterations":0,
+  "trans_next":[],"trans_count":[],"trans_reward":[],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"","iterations":0,
   "error_bound":"NaN"}'::marketiq.qtable;
 SELECT '{"kind":"qtable","format":1,"method":"online","gamma":0.9,"rows":1,"skipped":0,"states":["a"],
   "actions":["x"],"pair_state":[0],"pair_action":[0],"visits":[1],"reward_sum":[5],"q":["NaN"],
-  "trans_pair":[],"trans_next":[],"trans_count":[],"trans_reward":[],"trans_reward_exact":[],"solver":"",
+  "trans_pair":[],"trans_next":[],"trans_count":[],"trans_reward":[],"trans_reward_lo":[],"trans_reward_exact":[],"solver":"",
   "iterations":0,"error_bound":"NaN"}'::marketiq.qtable;
 
 -- ---------------------------------------------------------------------- bad input
@@ -253,6 +274,7 @@ RESET marketiq.max_model_bytes;
 SELECT p.* FROM (SELECT marketiq.qlearn(s, a, r, NULL) AS m
                  FROM (VALUES ('', 'ä', 1.0::float8), ('', 'z', 2), ('Z state', 'a', 0)) AS t(s, a, r)) x,
      marketiq.policy(m) p;
--- unknown solver, and solving an online table
+-- unknown solver, the dense solver on too many states, and solving an online table
 SELECT marketiq._qlearn_solve(m, 'newton') FROM fm;
+SELECT marketiq._qlearn_solve(marketiq.qlearn('s' || i, 'a', 1, NULL), 'dense') FROM generate_series(1, 4001) AS i;
 SELECT marketiq._qlearn_solve(marketiq.q_step(NULL, 's', 'a', 1, NULL, 0.5, 0.9), 'auto');

@@ -18,9 +18,11 @@
  * Canonical form.  qtab_canon sorts states and actions by name (byte order)
  * and lists pairs sorted by (state, action) and transitions sorted by (pair,
  * next state), with each pair's visits and reward sum derived from its
- * transitions.  Reward sums are rounded once from their exact values; a sum
- * that is not exactly a float8 also keeps its exact value in a sparse
- * section (QT_T_EXACT), so that combining partial tables loses nothing.
+ * transitions.  Reward sums are rounded once from their exact values (hi);
+ * the rest, rounded again, is kept beside it (lo), which holds every sum of
+ * money exactly (hi + lo carries 106 significant bits), and the rare sum
+ * that hi + lo misses keeps its exact value in a sparse section
+ * (QT_T_EXACT), so that combining partial tables loses nothing.
  * Equal tables therefore have equal bytes, whatever the order of the rows
  * or the plan.
  *
@@ -54,6 +56,7 @@ static const MqSectSpec qtable_sects[QT_NSECT] = {
 	{"trans_next", MQ_INT32_ARR},
 	{"trans_count", MQ_INT64_ARR},
 	{"trans_reward", MQ_FLOAT8_ARR},
+	{"trans_reward_lo", MQ_FLOAT8_ARR},
 	{"trans_reward_exact", MQ_INT64_ARR},
 	{"solver", MQ_TEXT},
 	{"iterations", MQ_INT64},
@@ -104,6 +107,26 @@ exact_record(const int64 *rec, int i, QExact *x)
 	x->w[1] = (uint64) r[3];
 	x->w[2] = (uint64) r[4];
 	return r[0];
+}
+
+/*
+ * The exact reward sum of transition i into x: the next exact record (*rec,
+ * advanced) when it belongs to i, else hi + lo.  Returns whether a record
+ * was used.
+ */
+static bool
+trans_exact(const QCanon *c, int i, int *rec, QExact *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (*rec < c->nexact && c->texact[(Size) *rec * QT_EXACT_GROUP] == i)
+	{
+		exact_record(c->texact, (*rec)++, x);
+		return true;
+	}
+	qx_add_double(x, c->treward[i]);
+	if (c->treward_lo)
+		qx_add_double(x, c->treward_lo[i]);
+	return false;
 }
 
 /* ------------------------------------------------------------- validation */
@@ -161,9 +184,9 @@ qtable_check(const MqKind *kind, const MqModel *m)
 	const int32 *tn = mq_get_int32s(m, QT_T_NEXT, &nt2);
 	const int64 *tc = mq_get_int64s(m, QT_T_COUNT, &nt3);
 	const double *tr = mq_get_float8s(m, QT_T_REWARD, &nt4);
-	const int64 *tx = mq_get_int64s(m, QT_T_EXACT, &nx);
 	int64		total = 0;
 	double		bound = mq_get_float8(m, QT_ERROR_BOUND);
+	int			nlo;
 
 	if (method == QM_UNSET)
 		mq_model_corrupt(kind, "\"method\" must be \"exact\" or \"online\".");
@@ -196,10 +219,12 @@ qtable_check(const MqKind *kind, const MqModel *m)
 	if (total != rows)
 		mq_model_corrupt(kind, "\"rows\" is " INT64_FORMAT " but the visits add up to " INT64_FORMAT ".",
 						 rows, total);
-	if (nt != nt2 || nt != nt3 || nt != nt4 || nx % QT_EXACT_GROUP != 0)
-		mq_model_corrupt(kind, "The transition sections have %d, %d, %d, %d and %d elements.",
-						 nt, nt2, nt3, nt4, nx);
-	if (method == QM_ONLINE && (nt != 0 || nx != 0))
+	mq_get_int64s(m, QT_T_EXACT, &nx);
+	mq_get_float8s(m, QT_T_REWARD_LO, &nlo);
+	if (nt != nt2 || nt != nt3 || nt != nt4 || (nlo != 0 && nlo != nt) || nx % QT_EXACT_GROUP != 0)
+		mq_model_corrupt(kind, "The transition sections have %d, %d, %d, %d, %d and %d elements.",
+						 nt, nt2, nt3, nt4, nlo, nx);
+	if (method == QM_ONLINE && (nt != 0 || nx != 0 || nlo != 0))
 		mq_model_corrupt(kind, "An online Q table has no transition counts.");
 	if (method == QM_EXACT)
 	{
@@ -207,14 +232,18 @@ qtable_check(const MqKind *kind, const MqModel *m)
 					x = 0;
 		int64		sum = 0;
 		QExact		psum;
+		QCanon		c;
 
+		qcanon_from_model(m, &c);
 		memset(&psum, 0, sizeof(psum));
 		for (i = 0; i < nt; i++)
 		{
-			QExact		tsum;
+			QExact		tsum,
+						rest;
+			bool		rec;
 
 			if (tp[i] < 0 || tp[i] >= np || tn[i] < -1 || tn[i] >= ns || tc[i] < 1 ||
-				!isfinite(tr[i]))
+				!isfinite(tr[i]) || (c.treward_lo && !isfinite(c.treward_lo[i])))
 				mq_model_corrupt(kind, "Transition %d has an invalid pair, next state, count or reward.", i + 1);
 			if (i > 0 && (tp[i] < tp[i - 1] || (tp[i] == tp[i - 1] && tn[i] <= tn[i - 1])))
 				mq_model_corrupt(kind, "Transition %d is not in (pair, next state) order after transition %d, or repeats it.",
@@ -233,16 +262,25 @@ qtable_check(const MqKind *kind, const MqModel *m)
 			if (tc[i] > PG_INT64_MAX - sum)
 				mq_model_corrupt(kind, "Transition counts of pair %d overflow.", p + 1);
 			sum += tc[i];
-			memset(&tsum, 0, sizeof(tsum));
-			if (x < nx / QT_EXACT_GROUP && tx[(Size) x * QT_EXACT_GROUP] == i)
+
+			/*
+			 * hi must be the sum rounded, lo the rest rounded, and a record
+			 * must hold a sum that hi + lo does not.
+			 */
+			rec = trans_exact(&c, i, &x, &tsum);
+			if (rec && !qx_valid_normal(&tsum))
+				mq_model_corrupt(kind, "The exact reward sum of transition %d is invalid.", i + 1);
+			rest = tsum;
+			qx_add_double(&rest, -tr[i]);
+			if (qx_round(&tsum) != tr[i] ||
+				qx_round(&rest) != (c.treward_lo ? c.treward_lo[i] : 0))
+				mq_model_corrupt(kind, "The reward sum of transition %d is not rounded from its parts.", i + 1);
+			if (rec)
 			{
-				exact_record(tx, x, &tsum);
-				if (!qx_valid_normal(&tsum) || qx_is_double(&tsum) || qx_round(&tsum) != tr[i])
-					mq_model_corrupt(kind, "The exact reward sum of transition %d is invalid.", i + 1);
-				x++;
+				qx_add_double(&rest, c.treward_lo ? -c.treward_lo[i] : 0);
+				if (qx_is_double(&rest) && qx_round(&rest) == 0)
+					mq_model_corrupt(kind, "The exact reward sum of transition %d is not needed.", i + 1);
 			}
-			else
-				qx_add_double(&tsum, tr[i]);
 			qx_add(&psum, &tsum);
 		}
 		if (p >= 0 && (sum != visits[p] || qx_round(&psum) != preward[p]))
@@ -494,8 +532,7 @@ qtab_merge(QTab *t, const MqModel *m)
 	{
 		int32	   *smap = palloc(sizeof(int32) * Max(c.nstates, 1));
 		int32	   *amap = palloc(sizeof(int32) * Max(c.nactions, 1));
-		int			x = 0,
-					nrec = c.nexact;
+		int			x = 0;
 
 		for (i = 0; i < c.nstates; i++)
 			smap[i] = qtab_state(t, c.snames[i], c.slens[i]);
@@ -511,11 +548,7 @@ qtab_merge(QTab *t, const MqModel *m)
 			key[0] = smap[c.pstate[p]];
 			key[1] = amap[c.paction[p]];
 			key[2] = c.tnext[i] >= 0 ? smap[c.tnext[i]] : -1;
-			memset(&sum, 0, sizeof(sum));
-			if (x < nrec && c.texact[(Size) x * QT_EXACT_GROUP] == i)
-				exact_record(c.texact, x++, &sum);
-			else
-				qx_add_double(&sum, c.treward[i]);
+			trans_exact(&c, i, &x, &sum);
 			row = mq_accum_row(&t->trans, key);
 			row[0] += (double) c.tcount[i];
 			qx_add((QExact *) (row + 1), &sum);
@@ -621,6 +654,8 @@ qtab_canon(QTab *t, QCanon *c)
 		int32	   *tnext = palloc(sizeof(int32) * Max(n, 1));
 		int64	   *tcount = palloc(sizeof(int64) * Max(n, 1));
 		double	   *treward = palloc(sizeof(double) * Max(n, 1));
+		double	   *treward_lo = palloc(sizeof(double) * Max(n, 1));
+		bool		any_lo = false;
 		int64	   *texact = NULL;
 		int			xcap = 0;
 		TransSort	ts;
@@ -642,7 +677,8 @@ qtab_canon(QTab *t, QCanon *c)
 		{
 			const int32 *k = keys + 3 * (Size) idx[i];
 			const double *v = MQ_ACCUM_VALS(&t->trans, idx[i]);
-			QExact		x = *(const QExact *) (v + 1);
+			QExact		x = *(const QExact *) (v + 1),
+						rest;
 
 			if (np == 0 || pstate[np - 1] != k[0] || paction[np - 1] != k[1])
 			{
@@ -660,7 +696,12 @@ qtab_canon(QTab *t, QCanon *c)
 			tnext[i] = k[2];
 			tcount[i] = (int64) v[0];
 			treward[i] = qx_round(&x);
-			if (!qx_is_double(&x))
+			rest = x;
+			qx_add_double(&rest, -treward[i]);
+			treward_lo[i] = qx_round(&rest);
+			any_lo |= treward_lo[i] != 0;
+			qx_add_double(&rest, -treward_lo[i]);
+			if (!(qx_is_double(&rest) && qx_round(&rest) == 0))
 			{
 				int64	   *r;
 
@@ -695,6 +736,7 @@ qtab_canon(QTab *t, QCanon *c)
 		c->tnext = tnext;
 		c->tcount = tcount;
 		c->treward = treward;
+		c->treward_lo = any_lo ? treward_lo : NULL;
 		c->nexact = nx;
 		c->texact = texact;
 		pfree(keys);
@@ -780,6 +822,9 @@ qcanon_from_model(const MqModel *m, QCanon *c)
 	c->tnext = mq_get_int32s(m, QT_T_NEXT, &n);
 	c->tcount = mq_get_int64s(m, QT_T_COUNT, &n);
 	c->treward = mq_get_float8s(m, QT_T_REWARD, &n);
+	c->treward_lo = mq_get_float8s(m, QT_T_REWARD_LO, &n);
+	if (n == 0)
+		c->treward_lo = NULL;
 	c->texact = mq_get_int64s(m, QT_T_EXACT, &n);
 	c->nexact = n / QT_EXACT_GROUP;
 	c->solver = mq_get_text(m, QT_SOLVER);
@@ -857,6 +902,7 @@ qcanon_build(const QCanon *c, const QSolution *sol)
 	mq_put_int32s(b, QT_T_NEXT, c->tnext, c->ntrans);
 	mq_put_int64s(b, QT_T_COUNT, c->tcount, c->ntrans);
 	mq_put_float8s(b, QT_T_REWARD, c->treward, c->ntrans);
+	mq_put_float8s(b, QT_T_REWARD_LO, c->treward_lo, c->treward_lo ? c->ntrans : 0);
 	mq_put_int64s(b, QT_T_EXACT, c->texact, nx);
 	mq_put_text(b, QT_SOLVER, solver, strlen(solver));
 	mq_put_int64(b, QT_ITERATIONS, sol ? sol->iterations : c->iterations);

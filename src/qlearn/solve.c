@@ -53,7 +53,10 @@
  * keeps the residual from decreasing (possible only for gamma very close to
  * 1).  The bound covers the solution of the equations in exact arithmetic
  * given the computed residual; the final evaluation of Q adds rounding of a
- * few units in the last place.
+ * few units in the last place.  A float8 V is itself off by half an ulp, so
+ * the residual cannot drop below about eps |V| and the provable accuracy is
+ * about eps / (1 - gamma) relative: 1e-12 holds up to gamma = 0.999; closer
+ * to 1 the stored bound says what was proven.
  *
  * Everything is palloc'd; long loops check for interrupts.
  *
@@ -66,12 +69,14 @@
 
 #include "miscadmin.h"
 #include "utils/float.h"
+#include "utils/memutils.h"
 
 #include "mq_linalg.h"
 #include "mq_qlearn.h"
 #include "mq_util.h"
 
-#define DENSE_MAX 600			/* dense LU up to this many states with actions */
+#define DENSE_MAX 600			/* "auto": dense LU up to this many states with actions */
+#define DENSE_LIMIT 4000		/* "dense" on request: at most this many (128 MB, ~40 GFLOP) */
 #define GMRES_M 30				/* Krylov subspace size per restart */
 #define GMRES_RESTARTS 200		/* restarts before Gauss-Seidel takes over */
 #define PI_MAX_ITERATIONS 1000	/* policy iterations (never reached in practice) */
@@ -301,7 +306,8 @@ eval_gmres(const Mdp *m, const int32 *pi, double *v, double tol, bool *stalled)
 				i,
 				j,
 				k;
-	double	   *basis = palloc(sizeof(double) * (Size) n * (mm + 1));
+	double	   *basis = MemoryContextAllocHuge(CurrentMemoryContext,
+											   sizeof(double) * (Size) n * (mm + 1));
 	double	   *h = palloc0(sizeof(double) * (mm + 1) * mm);
 	double	   *cs = palloc(sizeof(double) * mm);
 	double	   *sn = palloc(sizeof(double) * mm);
@@ -463,11 +469,12 @@ qcanon_solve(const QCanon *c, QSolver how, QSolution *sol)
 	pi = palloc(sizeof(int32) * m.nact);
 	if (how == QS_AUTO)
 		how = m.nact <= DENSE_MAX ? QS_DENSE : QS_GMRES;
-	if (how == QS_DENSE && m.nact > MQ_MAX_DENSE_DIM)
+	if (how == QS_DENSE && m.nact > DENSE_LIMIT)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the dense solver handles at most %d states with actions", MQ_MAX_DENSE_DIM),
-				 errdetail("This table has %d.", m.nact)));
+				 errmsg("the dense solver handles at most %d states with actions", DENSE_LIMIT),
+				 errdetail("This table has %d.", m.nact),
+				 errhint("Use the solver \"auto\" or \"gmres\".")));
 
 	if (how != QS_VALUE_ITERATION)
 	{

@@ -27,3 +27,24 @@ for name, xs in SETS.items():
         fsum = "(overflow)"
     exact = float(sum(Fraction(x) for x in xs))
     print("%-24s exact %r   fsum %s   left-to-right %r" % (name, exact, fsum, naive))
+
+# How a model stores an exact sum (sql/qlearn_exact.sql, "a sum that is not a float8"):
+# hi = the sum rounded, lo = the rest rounded, and when hi + lo still misses the sum, a record
+# (transition, e, w0, w1, w2) of the sum as an odd integer M times 2^e, M in three signed 64-bit
+# words, lowest first.
+for xs in ([1e16, 1.0], [1e16, 1.0, 1e-16]):
+    v = sum(Fraction(x) for x in xs)
+    hi = float(v)
+    lo = float(v - Fraction(hi))
+    rest = v - Fraction(hi) - Fraction(lo)
+    line = "%r: hi %r lo %r" % (xs, hi, lo)
+    if rest != 0:
+        e = -(v.denominator.bit_length() - 1)
+        M = v.numerator
+        while M % 2 == 0:
+            M //= 2
+            e += 1
+        words = [(M >> (64 * k)) & ((1 << 64) - 1) for k in range(3)]
+        words = [w - (1 << 64) if w >= 1 << 63 else w for w in words]
+        line += "  record [0, %d, %d, %d, %d]" % (e, words[0], words[1], words[2])
+    print(line)
