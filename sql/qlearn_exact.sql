@@ -270,6 +270,12 @@ SELECT marketiq._qlearn_trans(NULL, 's', 'a', 1, NULL);
 SET marketiq.max_model_bytes = '1MB';
 SELECT marketiq.qlearn('s' || i, 'a', 1, 's' || (i + 1)) FROM generate_series(1, 100000) AS i;
 RESET marketiq.max_model_bytes;
+-- ties: equal Q values go to the smallest action name in byte order ('B' = 0x42 before 'a' =
+-- 0x61, whatever the collation); epsilon_greedy lists the actions in the same order
+SELECT p.action AS policy, marketiq.best_action(m, 's') AS best,
+       marketiq.epsilon_greedy(m, 's', 1, 0.1) AS first_of_two, marketiq.epsilon_greedy(m, 's', 1, 0.6) AS second
+FROM (SELECT marketiq.qlearn('s', a, 1, NULL) AS m FROM (VALUES ('a'), ('B'), ('a')) AS t(a)) x,
+     marketiq.policy(m) p;
 -- names: empty strings, spaces and non-ASCII are names like any other, in byte order
 SELECT p.* FROM (SELECT marketiq.qlearn(s, a, r, NULL) AS m
                  FROM (VALUES ('', 'ä', 1.0::float8), ('', 'z', 2), ('Z state', 'a', 0)) AS t(s, a, r)) x,
