@@ -249,3 +249,38 @@ FROM demo_itemcf, marketiq.item_stats(rated) s,
       FROM sample.purchases WHERE customer_id = 1) b
 WHERE s.item <> ALL (b.products)
 ORDER BY predicted_for_customer_1 DESC, s.item LIMIT 5;
+
+\echo
+\echo '== Decisions: what did each campaign action lead to? (Q-learning on the campaign log) =='
+\echo '   state = segment + funnel stage; Q = immediate reward + 0.9 x the value of where it leads;'
+\echo '   the coupon pays most right away, but the learned values show it costs customers later'
+CREATE TEMP VIEW campaign_events AS
+SELECT customer_id, ts, segment || ' ' || stage AS state, action, reward FROM sample.campaign;
+SELECT n.state, n.action, round(t.mean_reward::numeric, 2) AS reward_now,
+       round(n.q::numeric, 2) AS q, n.visits, CASE WHEN n.is_best THEN 'best' ELSE '' END AS best
+FROM marketiq.next_best_action('campaign_events', 'customer_id', 'ts', 'state', 'action', 'reward') n
+JOIN (SELECT v.* FROM (SELECT marketiq.qlearn(state, action, reward, next_state) AS m
+                       FROM (SELECT state, action, reward,
+                                    lead(state) OVER (PARTITION BY customer_id ORDER BY ts) AS next_state
+                             FROM campaign_events) e
+                       WHERE action IS NOT NULL) s,
+            marketiq.q_values(m) v) t USING (state, action)
+ORDER BY n.state, n.q DESC;
+
+\echo
+\echo '== Decisions: the next-best-action table for the sample customers (first 15) =='
+\echo '   each customer''s current state (latest row, no action yet) and the action the policy picks'
+CREATE TEMP TABLE campaign_policy AS
+SELECT state, action, q FROM marketiq.next_best_action('campaign_events', 'customer_id', 'ts', 'state', 'action', 'reward')
+WHERE is_best;
+CREATE TEMP TABLE customer_nba AS
+SELECT c.customer_id, c.segment, c.stage, p.action AS next_best_action, round(p.q::numeric, 2) AS expected_value
+FROM (SELECT DISTINCT ON (customer_id) customer_id, segment, stage, segment || ' ' || stage AS state
+      FROM sample.campaign ORDER BY customer_id, ts DESC) c
+LEFT JOIN campaign_policy p USING (state);
+SELECT * FROM customer_nba ORDER BY customer_id LIMIT 15;
+
+\echo
+\echo '== Decisions: how many customers get each action next =='
+SELECT segment, stage, next_best_action, count(*) AS customers, min(expected_value) AS expected_value
+FROM customer_nba GROUP BY segment, stage, next_best_action ORDER BY segment, stage;

@@ -197,3 +197,85 @@ JOIN (VALUES (0, 'visit'), (1, 'product_view'), (2, 'add_to_cart'), (3, 'checkou
   ON s.n < d.depth;
 ANALYZE events;
 RESET search_path;
+
+-- ---------------------------------------------------------------- campaign (decisions, issue 8)
+-- campaign(customer_id, ts, segment, stage, action, revenue, cost, reward): a next-best-action
+-- log.  Each customer (the first 20,000 at most: the qlearn benchmark builds its own, larger log)
+-- gets 12 weekly marketing decisions from 2026-01-05.  segment is "premium" when the customer's
+-- typical order (mean_spend of the orders above) is 40 or more, else "budget"; stage is where the
+-- customer is in the funnel (new, engaged, cart, customer, lapsed); action is what a random
+-- behaviour policy chose, each equally likely (email, coupon, retarget_ad, nothing); revenue is
+-- the purchase that week (premium 120, budget 50; 30% less with a coupon), cost the action's cost
+-- (email 0.10, retarget_ad 1.50), reward = revenue - cost.  A 13th row per customer is the
+-- current state, with no action yet (action, revenue, cost and reward NULL).
+-- The funnel moves by campaign_rules: from a stage, after an action, a uniform number u01 picks
+-- the next stage (no matching rule: the customer stays).  A coupon buys now but sends the
+-- customer to "lapsed" (deal seekers do not come back); email and ads move customers on slowly.
+SET search_path = :"schema", public;
+CREATE TABLE campaign_rules (
+    stage text NOT NULL,
+    action text NOT NULL,
+    lo float8 NOT NULL,          -- [lo, hi) slice of (0, 1) that leads to next_stage
+    hi float8 NOT NULL,
+    next_stage text NOT NULL,
+    purchase boolean NOT NULL    -- a purchase happens on this move
+);
+INSERT INTO campaign_rules VALUES
+    ('new', 'nothing', 0.00, 0.05, 'engaged', false), ('new', 'nothing', 0.05, 0.10, 'lapsed', false),
+    ('new', 'email', 0.00, 0.30, 'engaged', false), ('new', 'email', 0.30, 0.33, 'lapsed', false),
+    ('new', 'retarget_ad', 0.00, 0.20, 'engaged', false), ('new', 'retarget_ad', 0.20, 0.23, 'lapsed', false),
+    ('new', 'coupon', 0.00, 0.25, 'lapsed', true),
+    ('engaged', 'nothing', 0.00, 0.08, 'cart', false), ('engaged', 'nothing', 0.08, 0.16, 'lapsed', false),
+    ('engaged', 'email', 0.00, 0.30, 'cart', false), ('engaged', 'email', 0.30, 0.34, 'lapsed', false),
+    ('engaged', 'retarget_ad', 0.00, 0.40, 'cart', false), ('engaged', 'retarget_ad', 0.40, 0.44, 'lapsed', false),
+    ('engaged', 'coupon', 0.00, 0.45, 'lapsed', true),
+    ('cart', 'nothing', 0.00, 0.15, 'customer', true), ('cart', 'nothing', 0.15, 0.25, 'lapsed', false),
+    ('cart', 'email', 0.00, 0.35, 'customer', true), ('cart', 'email', 0.35, 0.40, 'lapsed', false),
+    ('cart', 'retarget_ad', 0.00, 0.45, 'customer', true), ('cart', 'retarget_ad', 0.45, 0.50, 'lapsed', false),
+    ('cart', 'coupon', 0.00, 0.70, 'lapsed', true),
+    ('customer', 'nothing', 0.00, 0.10, 'customer', true), ('customer', 'nothing', 0.10, 0.15, 'lapsed', false),
+    ('customer', 'email', 0.00, 0.20, 'customer', true), ('customer', 'email', 0.20, 0.23, 'lapsed', false),
+    ('customer', 'retarget_ad', 0.00, 0.15, 'customer', true), ('customer', 'retarget_ad', 0.15, 0.19, 'lapsed', false),
+    ('customer', 'coupon', 0.00, 0.30, 'customer', true), ('customer', 'coupon', 0.30, 0.40, 'lapsed', true),
+    ('lapsed', 'email', 0.00, 0.04, 'engaged', false),
+    ('lapsed', 'retarget_ad', 0.00, 0.06, 'engaged', false),
+    ('lapsed', 'coupon', 0.00, 0.03, 'lapsed', true);
+
+CREATE TABLE campaign AS
+WITH RECURSIVE weeks AS (
+    SELECT c AS customer_id, 1 AS week, 'new'::text AS stage,
+           CASE WHEN 15 + 60 * u01(c, 15) ^ 2 >= 40 THEN 'premium' ELSE 'budget' END AS segment
+    FROM generate_series(1, least(:customers, 20000)) AS c
+    UNION ALL
+    SELECT w.customer_id, w.week + 1,
+           coalesce((SELECT r.next_stage FROM campaign_rules r
+                     WHERE r.stage = w.stage
+                       AND r.action = (ARRAY['email', 'coupon', 'retarget_ad', 'nothing'])
+                                      [1 + floor(u01(w.customer_id * 16 + w.week, 31) * 4)::int]
+                       AND u01(w.customer_id * 16 + w.week, 32) >= r.lo
+                       AND u01(w.customer_id * 16 + w.week, 32) < r.hi), w.stage),
+           w.segment
+    FROM weeks w WHERE w.week <= 12
+), decided AS (
+    SELECT w.*, CASE WHEN w.week <= 12 THEN (ARRAY['email', 'coupon', 'retarget_ad', 'nothing'])
+                                            [1 + floor(u01(w.customer_id * 16 + w.week, 31) * 4)::int] END AS action
+    FROM weeks w
+)
+SELECT d.customer_id::bigint AS customer_id,
+       timestamptz '2026-01-05 09:00:00+00' + (d.week - 1) * interval '7 days' AS ts,
+       d.segment, d.stage, d.action,
+       CASE WHEN d.action IS NULL THEN NULL
+            WHEN r.purchase THEN (CASE WHEN d.segment = 'premium' THEN 120 ELSE 50 END)
+                                 * (CASE WHEN d.action = 'coupon' THEN 0.7 ELSE 1 END)
+            ELSE 0 END::float8 AS revenue,
+       CASE d.action WHEN 'email' THEN 0.10 WHEN 'retarget_ad' THEN 1.50
+                     WHEN 'coupon' THEN 0 WHEN 'nothing' THEN 0 END::float8 AS cost
+FROM decided d
+LEFT JOIN campaign_rules r
+  ON r.stage = d.stage AND r.action = d.action
+ AND u01(d.customer_id * 16 + d.week, 32) >= r.lo AND u01(d.customer_id * 16 + d.week, 32) < r.hi;
+ALTER TABLE campaign ADD COLUMN reward float8;
+UPDATE campaign SET reward = revenue - cost;
+CREATE INDEX ON campaign (customer_id, ts);
+ANALYZE campaign;
+RESET search_path;
