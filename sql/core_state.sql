@@ -24,6 +24,13 @@ FROM (SELECT i, marketiq._test_accum(k, 1.0) OVER (ORDER BY i) AS m
       FROM (VALUES (1, 'a'), (2, 'b'), (3, 'a'), (4, 'c'), (5, 'a')) AS t(i, k)) s
 ORDER BY i;
 
+-- a moving frame restarts the aggregate as the frame head moves, and PARTITION BY starts a new
+-- state per partition: rows in the 2-row frame ending here, per partition p
+SELECT p, i, (m::text::jsonb)->'n' AS n_in_frame
+FROM (SELECT p, i, marketiq._test_accum(k, 1.0) OVER (PARTITION BY p ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS m
+      FROM (VALUES (1, 1, 'a'), (1, 2, 'b'), (1, 3, 'c'), (2, 4, 'a'), (2, 5, 'a')) AS t(p, i, k)) s
+ORDER BY i;
+
 -- bad input
 SELECT marketiq._test_accum('a', 'NaN');
 SELECT marketiq._test_accum_trans(NULL, 'a', 1.0);   -- not called as an aggregate

@@ -78,7 +78,7 @@ state_new(const MqKind *kind, MemoryContext parent)
 	if (kind->state_size < sizeof(MqState) || kind->init == NULL ||
 		kind->merge == NULL || kind->flatten == NULL)
 		elog(ERROR, "marketiq %s is not an aggregate state kind", kind->name);
-	cxt = AllocSetContextCreate(parent, "marketiq state", ALLOCSET_DEFAULT_SIZES);
+	cxt = AllocSetContextCreate(parent, "marketiq state", ALLOCSET_START_SMALL_SIZES);
 	s = MemoryContextAllocZero(cxt, kind->state_size);
 	EOH_init_header(&s->eoh, &mq_state_methods, cxt);
 	s->kind = kind;
