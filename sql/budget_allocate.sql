@@ -5,7 +5,7 @@
 -- pc('hill', '{top,k,s}')
 CREATE FUNCTION pc(form text, p float8[]) RETURNS marketiq.response LANGUAGE sql IMMUTABLE AS $$
 SELECT format('{"kind":"response","format":1,"form":"%s","rows":3,"spend":[],"outcome":[],"params":%s,'
-              '"n":3,"r2":1,"converged":1,"iterations":0,"spend_min":1,"spend_max":1e9}',
+              '"n":3,"r2":1,"converged":1,"iterations":0,"spend_min":0,"spend_max":1e9}',
               form, array_to_json(p))::marketiq.response $$;
 
 -- --------------------------------------------------------- two channels, by hand

@@ -470,8 +470,10 @@ mq_allocate(int nch, const MqCurve *curves, const char *const *names,
 /* ------------------------------------------------------------ SQL surface */
 
 /*
- * WARNING when the plan puts channels beyond the largest spend their curve
- * was fitted on: the curve is extrapolated there.
+ * WARNING when the plan puts channels outside the spends their curve was
+ * fitted on (above the largest, or between zero and the smallest): the
+ * curve is extrapolated there.  Zero spend itself is not extrapolation:
+ * every form is zero at zero.
  */
 void
 mq_warn_extrapolation(int nch, const char *const *names, const MqCurve *curves, const double *x)
@@ -483,19 +485,23 @@ mq_warn_extrapolation(int nch, const char *const *names, const MqCurve *curves, 
 	initStringInfo(&buf);
 	for (i = 0; i < nch; i++)
 	{
-		/* a relative margin keeps a plan at exactly the largest spend quiet */
-		if (!(x[i] > curves[i].spend_max * (1 + 1e-9)))
+		/* a relative margin keeps a plan at exactly the end of the data quiet */
+		if (!(x[i] > curves[i].spend_max * (1 + 1e-9)) &&
+			!(x[i] > 0 && x[i] < curves[i].spend_min * (1 - 1e-9)))
 			continue;
-		appendStringInfo(&buf, "%s%s: %g (largest spend fitted: %g)", count > 0 ? "; " : "",
-						 names[i], x[i], curves[i].spend_max);
+		if (count < 5)
+			appendStringInfo(&buf, "%s%s: %g (fitted on %g to %g)", count > 0 ? "; " : "",
+							 names[i], x[i], curves[i].spend_min, curves[i].spend_max);
 		count++;
 	}
+	if (count > 5)
+		appendStringInfo(&buf, "; and %d more", count - 5);
 	if (count > 0)
 		ereport(WARNING,
-				(errmsg("the plan extrapolates the response curves of %d channel%s beyond the spends they were fitted on",
+				(errmsg("the plan extrapolates the response curves of %d channel%s outside the spends they were fitted on",
 						count, count > 1 ? "s" : ""),
 				 errdetail("%s.", buf.data),
-				 errhint("A curve says nothing about spends it has not seen: cap channels with max_spend (for example at their largest spend) to stay within the data.")));
+				 errhint("A curve says little about spends it has not seen: bound channels with min_spend and max_spend (for example at their smallest and largest spends) to stay within the data.")));
 	pfree(buf.data);
 }
 

@@ -614,7 +614,15 @@ mq_curve_fit(MqCurveForm form, const double *spend, const double *outcome, int64
 {
 	Pt		   *p;
 	const char *why;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "marketiq curve fit",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 
+	/*
+	 * Everything the fit allocates (the sorted copy, the scaled data, the GSL
+	 * workspace through mq_gsl_guard) lives in its own context, freed below,
+	 * so fitting many curves in one call holds one fit's memory at a time.
+	 */
 	memset(c, 0, sizeof(MqCurve));
 	c->form = form;
 	c->rows = n;
@@ -623,7 +631,8 @@ mq_curve_fit(MqCurveForm form, const double *spend, const double *outcome, int64
 		fit_power(p, n, c);
 	else
 		nls_fit(form, p, n, c);
-	pfree(p);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 
 	if (!c->converged)
 		ereport(WARNING,

@@ -17,7 +17,7 @@ from scipy.optimize import curve_fit, minimize
 CHANNELS = [("Email", 200.0, 5.0, 0.5, 1.1), ("display", 900, 2, 0.7, 0.7),
             ("search", 1500, 9, 0.35, 2.3), ("video", 600, 0.8, 0.9, 1.7)]
 
-curves, logc, spent, caps = {}, {}, {}, {}
+curves, logc, spent, floors, caps = {}, {}, {}, {}, {}
 for name, base, a, b, k in CHANNELS:
     xs, ys = [], []
     for w in range(1, 31):
@@ -31,12 +31,13 @@ for name, base, a, b, k in CHANNELS:
                      p0=[max(ys), np.median(xs)], ftol=1e-15, xtol=1e-15, gtol=1e-15, maxfev=100000)
     logc[name] = tuple(p)
     spent[name] = sum(xs) + (700 if name == "video" else 0)
+    floors[name] = min(xs)
     caps[name] = max(xs)
 total = sum(spent.values())
 names = [c[0] for c in CHANNELS]
 for n in names:
-    print("%-8s a = %.10g, b = %.10g, share = %.10g, cap = %g"
-          % (n, curves[n][0], curves[n][1], spent[n] / total, caps[n]))
+    print("%-8s a = %.10g, b = %.10g, share = %.10g, spends %g to %g"
+          % (n, curves[n][0], curves[n][1], spent[n] / total, floors[n], caps[n]))
 
 
 def plan(budget, lo, hi, form="power"):
@@ -55,13 +56,14 @@ def plan(budget, lo, hi, form="power"):
     return res
 
 
-capped = [caps[n] for n in names]
+lo_seen = [floors[n] for n in names]
+hi_seen = [caps[n] for n in names]
 for label, budget, lo, hi, form in (
-        ("power, uncapped, 4000", 4000, [1e-6] * 4, [1e7] * 4, "power"),
-        ("power, capped at the largest spend, 2500", 2500, [1e-6] * 4, capped, "power"),
+        ("power, unbounded, 4000", 4000, [1e-6] * 4, [1e7] * 4, "power"),
+        ("power, within the spends seen, 2500", 2500, lo_seen, hi_seen, "power"),
         ("power, min Email 500, max {inf,1500,100,1400}, 2500", 2500, [500, 1e-6, 1e-6, 1e-6],
          [1e7, 1500, 100, 1400], "power"),
-        ("log, capped at the largest spend, 2500", 2500, [0] * 4, capped, "log")):
+        ("log, within the spends seen, 2500", 2500, lo_seen, hi_seen, "log")):
     res = plan(budget, lo, hi, form)
     print("%s: objective %.10g, spends %s" % (label, -res.fun, " ".join("%.4f" % v for v in res.x)))
 cur = sum(curves[n][0] * (2500 * spent[n] / total) ** curves[n][1] for n in names)
