@@ -54,6 +54,16 @@ const int	mq_curve_nparams[MQ_CURVE_NFORMS] = {2, 2, 3};
 /* a fitted log c or hill k beyond this many times the largest spend: no saturation in the data */
 #define FAR_BEYOND_DATA 1000.0
 
+/*
+ * The fit stops (not converged) once log's c or hill's k leaves [1e-4, 1e4]
+ * times the largest spend, or hill's s leaves [1e-3, 1e3]: there the data
+ * no longer determine the parameters (a curve that never saturates over the
+ * data runs c or k off to infinity, ever more slowly) and further iterations
+ * only chase it.
+ */
+#define SHAPE_LIMIT 9.210340371976184	/* ln 1e4 */
+#define LOG_S_LIMIT 6.907755278982137	/* ln 1e3 */
+
 /* One point. */
 typedef struct Pt
 {
@@ -474,8 +484,8 @@ nls_start(const NlsData *d, double *theta)
  * progress away from a minimum, the last iterate is returned with
  * converged = false and a WARNING.  Every other status is an ERROR.
  */
-static void
-nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c)
+static const char *
+nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c, bool *shape_stop)
 {
 	size_t		np = mq_curve_nparams[form],
 				i;
@@ -499,6 +509,7 @@ nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c)
 	int			status = GSL_CONTINUE,
 				info;
 	bool		converged = false;
+	const char *stopped = NULL;
 
 	if (n < 3)
 		too_few_points(form, n, n);
@@ -555,6 +566,8 @@ nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c)
 		if (status == GSL_ENOPROG)
 		{
 			converged = gsl_multifit_nlinear_test(0.0, 1e-6, 0.0, &info, w) == GSL_SUCCESS;
+			if (!converged)
+				stopped = "no step lowered the sum of squares any more, away from a minimum";
 			break;
 		}
 		mq_gsl_check(status, "response curve fit");
@@ -566,7 +579,26 @@ nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c)
 		}
 		if (status != GSL_CONTINUE)
 			mq_gsl_check(status, "response curve fit (convergence test)");
+		th = gsl_multifit_nlinear_position(w);
+		if (fabs(gsl_vector_get(th, 1)) > SHAPE_LIMIT)
+		{
+			*shape_stop = true;
+			stopped = psprintf("%s ran %s, where the data no longer determine it%s",
+							   form == MQ_CURVE_LOG ? "c" : "k",
+							   gsl_vector_get(th, 1) > 0 ? "beyond 10000 times the largest spend" :
+							   "below 1/10000 of the largest spend",
+							   gsl_vector_get(th, 1) > 0 ? " (the data show no saturation)" : "");
+			break;
+		}
+		if (form == MQ_CURVE_HILL && fabs(gsl_vector_get(th, 2)) > LOG_S_LIMIT)
+		{
+			stopped = psprintf("s ran %s, where the data no longer determine it",
+							   gsl_vector_get(th, 2) > 0 ? "above 1000" : "below 0.001");
+			break;
+		}
 	}
+	if (!converged && stopped == NULL)
+		stopped = psprintf("it reached the limit of %d iterations", NLS_MAXITER);
 	th = gsl_multifit_nlinear_position(w);
 	c->iterations = (int64) gsl_multifit_nlinear_niter(w);
 	c->converged = converged;
@@ -604,6 +636,7 @@ nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c)
 	c->r2 = sst > 0 ? 1.0 - sse / sst : get_float8_nan();
 	c->spend_min = p[0].s;
 	c->spend_max = X;
+	return converged ? NULL : stopped;
 }
 
 /* ------------------------------------------------------------------- fit */
@@ -613,7 +646,9 @@ void
 mq_curve_fit(MqCurveForm form, const double *spend, const double *outcome, int64 n, MqCurve *c)
 {
 	Pt		   *p;
-	const char *why;
+	const char *why,
+			   *stopped = NULL;
+	bool		shape_stop = false;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "marketiq curve fit",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -630,22 +665,25 @@ mq_curve_fit(MqCurveForm form, const double *spend, const double *outcome, int64
 	if (form == MQ_CURVE_POWER)
 		fit_power(p, n, c);
 	else
-		nls_fit(form, p, n, c);
+	{
+		stopped = nls_fit(form, p, n, c, &shape_stop);
+		if (stopped)
+			stopped = MemoryContextStrdup(old, stopped);
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 
 	if (!c->converged)
 		ereport(WARNING,
-				(errmsg("the %s response curve fit did not converge after " INT64_FORMAT " iterations",
-						mq_curve_form_names[form], c->iterations),
-				 errdetail("The estimates are those of the last iteration."),
+				(errmsg("the %s response curve fit did not converge", mq_curve_form_names[form]),
+				 errdetail("The fit stopped because %s; the estimates are those of the last iteration.", stopped),
 				 errhint("The data may not support this form: check curve_params(...), or try form 'power', which has a closed-form fit.")));
 	if (!mq_curve_concave(c, &why))
 		ereport(WARNING,
 				(errmsg("the fitted %s response curve is not concave: %s", mq_curve_form_names[form], why),
 				 errdetail("The estimate is returned as it is; allocate_budget refuses curves that are not concave."),
 				 errhint("Check the data (a narrow spend range, outliers, a trend over time that spend does not explain), or try another form.")));
-	else if ((form == MQ_CURVE_LOG || form == MQ_CURVE_HILL) &&
+	else if ((form == MQ_CURVE_LOG || form == MQ_CURVE_HILL) && !shape_stop &&
 			 c->p[1] > FAR_BEYOND_DATA * c->spend_max)
 		ereport(WARNING,
 				(errmsg("the fitted %s response curve shows no saturation within the data", mq_curve_form_names[form]),
