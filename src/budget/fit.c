@@ -480,9 +480,12 @@ nls_start(const NlsData *d, double *theta)
  * its gradient test (scaled gradient below 1e-12).  The solver reports "no
  * progress" when no trial step lowers the cost any more, which happens at
  * the minimum to machine precision: the fit counts as converged then if the
- * scaled gradient test passes at 1e-6.  After NLS_MAXITER iterations, or no
- * progress away from a minimum, the last iterate is returned with
- * converged = false and a WARNING.  Every other status is an ERROR.
+ * scaled gradient test passes at 1e-6.  After NLS_MAXITER iterations, no
+ * progress away from a minimum, or a shape parameter leaving the data's
+ * scale (SHAPE_LIMIT, LOG_S_LIMIT: the data no longer determine it), the
+ * last iterate is returned with converged = false and a WARNING saying why
+ * (the reason is returned; *shape_stop says it was the shape).  Every other
+ * status is an ERROR.
  */
 static const char *
 nls_fit(MqCurveForm form, const Pt *p, int64 n, MqCurve *c, bool *shape_stop)
