@@ -284,3 +284,48 @@ SELECT * FROM customer_nba ORDER BY customer_id LIMIT 15;
 \echo '== Decisions: how many customers get each action next =='
 SELECT segment, stage, next_best_action, count(*) AS customers, min(expected_value) AS expected_value
 FROM customer_nba GROUP BY segment, stage, next_best_action ORDER BY segment, stage;
+
+\echo
+-- ---------------------------------------------------------------- budget allocation (issue 12)
+\echo
+\echo '== Budget allocation: response curves per channel (52 weeks of spend and credited revenue) =='
+\echo '   revenue per week = a * spend^b; b < 1 means diminishing returns; see README "Budget allocation"'
+\set QUIET on
+CREATE TEMP TABLE demo_curves AS
+SELECT channel, marketiq.response_curve(cost, revenue) AS curve,
+       avg(cost) AS current_spend, min(cost) AS min_spend, max(cost) AS max_spend
+FROM sample.spend_history GROUP BY channel;
+SELECT channel,
+       round((marketiq.curve_params(curve) ->> 'a')::numeric, 2) AS a,
+       round((marketiq.curve_params(curve) ->> 'b')::numeric, 3) AS b,
+       round((marketiq.curve_params(curve) ->> 'r2')::numeric, 2) AS r2,
+       round(current_spend::numeric, 0) AS weekly_spend,
+       round(marketiq.predict_outcome(curve, current_spend)::numeric, 0) AS weekly_revenue,
+       round(marketiq.marginal_return(curve, current_spend)::numeric, 2) AS revenue_per_extra_dollar
+FROM demo_curves ORDER BY revenue_per_extra_dollar DESC;
+
+\echo
+\echo '== Budget allocation: the same weekly budget split for the most revenue (each channel kept within the spends seen) =='
+SELECT array_agg(min_spend ORDER BY channel COLLATE "C") AS demo_mins,
+       array_agg(max_spend ORDER BY channel COLLATE "C") AS demo_caps,
+       sum(current_spend) AS demo_budget
+FROM demo_curves \gset
+CREATE TEMP TABLE demo_plan AS
+SELECT * FROM marketiq.budget_plan('sample.spend_history', 'channel', 'cost', 'revenue', :demo_budget,
+                                   min_spend => :'demo_mins', max_spend => :'demo_caps');
+SELECT p.channel,
+       round(c.current_spend::numeric, 0) AS current_spend,
+       round(p.spend::numeric, 0) AS planned_spend,
+       round((100 * (p.spend / c.current_spend - 1))::numeric, 0) AS change_pct,
+       round(marketiq.predict_outcome(c.curve, c.current_spend)::numeric, 0) AS current_revenue,
+       round(p.expected_outcome::numeric, 0) AS planned_revenue,
+       round(p.marginal_return::numeric, 2) AS marginal_return
+FROM demo_plan p JOIN demo_curves c USING (channel)
+ORDER BY p.spend DESC;
+\echo '   the expected gain of the plan over the current split of the same budget:'
+SELECT round(:demo_budget::numeric, 0) AS weekly_budget,
+       round(sum(marketiq.predict_outcome(c.curve, c.current_spend))::numeric, 0) AS revenue_current_split,
+       round(sum(p.expected_outcome)::numeric, 0) AS revenue_planned,
+       round((100 * (sum(p.expected_outcome) / sum(marketiq.predict_outcome(c.curve, c.current_spend)) - 1))::numeric, 1) AS gain_pct
+FROM demo_plan p JOIN demo_curves c USING (channel);
+\set QUIET off

@@ -279,3 +279,31 @@ UPDATE campaign SET reward = revenue - cost;
 CREATE INDEX ON campaign (customer_id, ts);
 ANALYZE campaign;
 RESET search_path;
+
+-- spend_history(channel, week, cost, revenue): a year (2025, 52 weeks) of weekly media spend per
+-- paid channel and the revenue credited to the channel that week, for response curves and
+-- budget plans (the 13 weeks of spend above vary by only +-20%, too little to trace a curve).
+-- Spend is flighted between 40% and 180% of the channel's usual weekly cost; revenue follows a
+-- known diminishing-returns curve, revenue = roas * usual * (cost / usual)^b, times lognormal
+-- noise (sd 0.12 on the log scale), so a fitted power curve should recover roughly these b:
+--   paid_search roas 2.2 b 0.55; social 1.1, 0.70; email 9.0, 0.35; display 0.6, 0.80;
+--   affiliate 2.6, 0.50; referral 4.0, 0.45
+SET search_path = :"schema", public;
+CREATE TABLE spend_history AS
+WITH truth (channel, roas, b) AS (
+    VALUES ('paid_search', 2.2, 0.55), ('social', 1.1, 0.70), ('email', 9.0, 0.35),
+           ('display', 0.6, 0.80), ('affiliate', 2.6, 0.50), ('referral', 4.0, 0.45)
+), weeks AS (
+    SELECT c.channel, t.roas, t.b, w, c.weekly_cost * (:users / 2000.0) AS usual,
+           (w * 128 + (c.lo * 100)::int) AS key
+    FROM channels c JOIN truth t USING (channel), generate_series(0, 51) AS w
+), flighted AS (
+    SELECT *, round((usual * (0.4 + 1.4 * u01(key, 31)))::numeric, 2)::float8 AS cost,
+           sqrt(-2 * ln(u01(key, 32))) * cos(2 * pi() * u01(key, 33)) AS z
+    FROM weeks
+)
+SELECT channel, (date '2025-01-06' + 7 * w)::date AS week, cost,
+       round((roas * usual * (cost / usual) ^ b * exp(0.12 * z))::numeric, 2)::float8 AS revenue
+FROM flighted;
+ANALYZE spend_history;
+RESET search_path;
