@@ -79,8 +79,8 @@ seg_u01(uint64 h)
  */
 extern int	seg_read_features(Datum d, double *out, int cap, const char *what);
 
-/* ERROR for a feature vector of the wrong length */
-extern void seg_length_error(const char *what, int got, int want) pg_attribute_noreturn();
+/* ERROR for a feature vector of the wrong length: "... but <whose> <want> features" */
+extern void seg_length_error(const char *what, int got, int want, const char *whose) pg_attribute_noreturn();
 
 /* ------------------------------------------------------------- robust.c */
 

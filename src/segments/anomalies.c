@@ -48,6 +48,7 @@
 #include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "marketiq.h"
@@ -68,12 +69,30 @@ typedef struct AnRow
 	double		v;				/* value */
 } AnRow;
 
+/*
+ * A segment of a group's rows.  A group's rows are a list of segments, each
+ * as large as the group so far (up to AN_SEG_MAX rows), so appending never
+ * copies and memory is touched once: page faults are what large memory
+ * costs most on a virtual machine.
+ */
+typedef struct AnSeg
+{
+	struct AnSeg *next;			/* the next segment */
+	int32		n;				/* rows held */
+	int32		cap;			/* rows it can hold */
+	AnRow		rows[FLEXIBLE_ARRAY_MEMBER];
+} AnSeg;
+
+/* a segment of 2^k bytes holds 2^(k-4) - 1 rows: no rounding waste in an AllocSet */
+#define AN_SEG_MIN 15
+#define AN_SEG_MAX 4095
+
 /* The observations of one group. */
 typedef struct AnGroup
 {
-	AnRow	   *rows;			/* n rows, in arrival order until sorted */
-	int64		n;
-	int64		cap;
+	AnSeg	   *head;			/* first segment */
+	AnSeg	   *tail;			/* last segment */
+	int64		n;				/* rows */
 } AnGroup;
 
 /* Everything the receiver fills. */
@@ -88,6 +107,9 @@ typedef struct AnData
 	Size		bytes;			/* memory held, for the size check */
 	int64		rows;			/* rows kept */
 	MemoryContext rowcxt;		/* per-row scratch (detoasted group keys) */
+	Oid			gtype;			/* type of the group column (from the query) */
+	int16		typlen;			/* its length (-1 varlena, -2 cstring) */
+	bool		typbyval;		/* passed by value */
 } AnData;
 
 /* Our receiver. */
@@ -104,8 +126,8 @@ an_check_size(AnData *a)
 	if (a->bytes > (Size) mq_max_model_bytes)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("detect_anomalies would need more than marketiq.max_model_bytes (%d) for " INT64_FORMAT " rows",
-						mq_max_model_bytes, a->rows),
+				 errmsg("detect_anomalies needs more than marketiq.max_model_bytes (%d) to hold the series",
+						mq_max_model_bytes),
 				 errdetail("It keeps 16 bytes per row (and the group names) while it scores them."),
 				 errhint("Restrict the series to the period you need (a view with a WHERE clause: "
 						 "each row needs only window_size earlier rows, window_size x season for seasonal), "
@@ -116,20 +138,29 @@ an_check_size(AnData *a)
 static inline void
 an_append(AnData *a, AnGroup *g, int64 ts, double v)
 {
-	if (g->n >= g->cap)
-	{
-		int64		ncap = g->cap == 0 ? 64 : g->cap * 2;
-		MemoryContext old = MemoryContextSwitchTo(a->cxt);
+	AnSeg	   *seg = g->tail;
 
-		a->bytes += (Size) (ncap - g->cap) * sizeof(AnRow);
+	if (seg == NULL || seg->n >= seg->cap)
+	{
+		int32		cap = AN_SEG_MIN;
+
+		while (cap < g->n && cap < AN_SEG_MAX)
+			cap = cap * 2 + 1;
+		a->bytes += offsetof(AnSeg, rows) + sizeof(AnRow) * cap;
 		an_check_size(a);
-		g->rows = g->rows ? repalloc_huge(g->rows, ncap * sizeof(AnRow))
-			: MemoryContextAllocHuge(a->cxt, ncap * sizeof(AnRow));
-		g->cap = ncap;
-		MemoryContextSwitchTo(old);
+		seg = MemoryContextAlloc(a->cxt, offsetof(AnSeg, rows) + sizeof(AnRow) * cap);
+		seg->next = NULL;
+		seg->n = 0;
+		seg->cap = cap;
+		if (g->tail)
+			g->tail->next = seg;
+		else
+			g->head = seg;
+		g->tail = seg;
 	}
-	g->rows[g->n].ts = ts;
-	g->rows[g->n].v = v;
+	seg->rows[seg->n].ts = ts;
+	seg->rows[seg->n].v = v;
+	seg->n++;
 	g->n++;
 	a->rows++;
 }
@@ -158,13 +189,38 @@ an_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 	else
 	{
-		MemoryContext rowold = MemoryContextSwitchTo(a->rowcxt);
-		text	   *t = DatumGetTextPP(slot->tts_values[0]);
-		const char *s = VARDATA_ANY(t);
-		int			len = VARSIZE_ANY_EXHDR(t);
+		/* the group's identity is the bytes of its value, in its own type (no text cast per row) */
+		Datum		gd = slot->tts_values[0];
+		char		buf[sizeof(Datum)];
+		const char *s;
+		int			len;
 		int32		id;
 
-		MemoryContextSwitchTo(rowold);
+		if (a->typbyval)
+		{
+			memcpy(buf, &gd, sizeof(Datum));
+			s = buf;
+			len = sizeof(Datum);
+		}
+		else if (a->typlen > 0)
+		{
+			s = DatumGetPointer(gd);
+			len = a->typlen;
+		}
+		else if (a->typlen == -1)
+		{
+			MemoryContext rowold = MemoryContextSwitchTo(a->rowcxt);
+			struct varlena *vl = PG_DETOAST_DATUM_PACKED(gd);
+
+			MemoryContextSwitchTo(rowold);
+			s = VARDATA_ANY(vl);
+			len = VARSIZE_ANY_EXHDR(vl);
+		}
+		else
+		{
+			s = DatumGetCString(gd);
+			len = strlen(s);
+		}
 
 		/* rows of one group usually come together: compare with the last group first */
 		if (a->last_id >= 0 && a->keys.lens[a->last_id] == len &&
@@ -191,16 +247,69 @@ an_receive(TupleTableSlot *slot, DestReceiver *self)
 			a->last_id = id;
 		}
 		g = &a->groups[id];
-		MemoryContextReset(a->rowcxt);
+		if (a->typlen == -1)
+			MemoryContextReset(a->rowcxt);
 	}
 	an_append(a, g, DatumGetInt64(slot->tts_values[1]), v);
 	return true;
 }
 
-/* Nothing to do at start-up. */
+/* Start-up: learn the group column's type. */
 static void
 an_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
+	AnData	   *a = ((AnReceiver *) self)->data;
+
+	a->gtype = TupleDescAttr(typeinfo, 0)->atttypid;
+	get_typlenbyval(a->gtype, &a->typlen, &a->typbyval);
+	if (a->typbyval && a->typlen > (int16) sizeof(Datum))
+		elog(ERROR, "group column passed by value with length %d", a->typlen);
+}
+
+/* The text form of group id's value (its type's output function). */
+static text *
+an_group_text(AnData *a, int32 id)
+{
+	const char *s = a->keys.strs[id];
+	int			len = a->keys.lens[id];
+	Datum		d;
+	Oid			typoutput;
+	bool		isvarlena;
+
+	if (a->gtype == TEXTOID)
+		return cstring_to_text_with_len(s, len);
+	if (a->typbyval)
+		memcpy(&d, s, sizeof(Datum));
+	else if (a->typlen > 0)
+	{
+		char	   *copy = palloc(len);	/* aligned */
+
+		memcpy(copy, s, len);
+		d = PointerGetDatum(copy);
+	}
+	else if (a->typlen == -1)
+	{
+		struct varlena *vl = palloc(len + VARHDRSZ);
+
+		SET_VARSIZE(vl, len + VARHDRSZ);
+		memcpy(VARDATA(vl), s, len);
+		d = PointerGetDatum(vl);
+	}
+	else
+		d = CStringGetDatum(pnstrdup(s, len));
+	getTypeOutputInfo(a->gtype, &typoutput, &isvarlena);
+	return cstring_to_text(OidOutputFunctionCall(typoutput, d));
+}
+
+/* qsort_arg comparator: groups by the bytes of their text form */
+static int
+an_key_cmp(const void *x, const void *y, void *arg)
+{
+	text	  **keys = (text **) arg;
+	text	   *a = keys[*(const int32 *) x],
+			   *b = keys[*(const int32 *) y];
+
+	return mq_strcmp_bytes(VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 }
 
 /* Nothing to do at shutdown. */
@@ -256,18 +365,37 @@ an_row_cmp(const void *a, const void *b)
 	return x->v < y->v ? -1 : (x->v > y->v ? 1 : 0);
 }
 
-/* Put a group's rows in (time, value) order, unless they already are. */
-static void
-an_sort(AnGroup *g)
+/*
+ * A group's rows in (time, value) order, in the scratch array *buf (grown
+ * as needed, reused from group to group); sorted only when they are not in
+ * order already.
+ */
+static AnRow *
+an_gather(AnGroup *g, AnRow **buf, int64 *bufcap)
 {
-	int64		i;
+	AnRow	   *r;
+	AnSeg	   *seg;
+	int64		i = 0;
 
+	if (g->n > *bufcap)
+	{
+		*bufcap = Max(g->n, *bufcap * 2);
+		*buf = *buf ? repalloc_huge(*buf, sizeof(AnRow) * *bufcap)
+			: MemoryContextAllocHuge(CurrentMemoryContext, sizeof(AnRow) * *bufcap);
+	}
+	r = *buf;
+	for (seg = g->head; seg; seg = seg->next)
+	{
+		memcpy(r + i, seg->rows, sizeof(AnRow) * seg->n);
+		i += seg->n;
+	}
 	for (i = 1; i < g->n; i++)
-		if (an_row_cmp(&g->rows[i - 1], &g->rows[i]) > 0)
+		if (an_row_cmp(&r[i - 1], &r[i]) > 0)
 		{
-			qsort(g->rows, g->n, sizeof(AnRow), an_row_cmp);
-			return;
+			qsort(r, g->n, sizeof(AnRow), an_row_cmp);
+			break;
 		}
+	return r;
 }
 
 /* The scoring parameters, and the output. */
@@ -291,13 +419,11 @@ enum
 	AN_EWMA
 };
 
-/* Score one group's rows (in time order) and emit them with group key `key` (NULL: none). */
+/* Score n rows of a group (in time order) and emit them with group key `key` (NULL: none). */
 static void
-an_score(AnScorer *sc, AnGroup *g, text *key)
+an_score(AnScorer *sc, const AnRow *r, int64 n, text *key)
 {
-	const AnRow *r = g->rows;
-	int64		n = g->n,
-				i;
+	int64		i;
 	int			nwin = sc->method == AN_SEASONAL ? sc->season : 1;
 	int			step = sc->method == AN_SEASONAL ? sc->season : 1;
 	int64		full = (int64) sc->w * step;	/* earlier rows needed */
@@ -382,6 +508,39 @@ an_score(AnScorer *sc, AnGroup *g, text *key)
 	}
 }
 
+/*
+ * InitMaterializedSRF, with the result rows in a generation memory context
+ * of their own (a child of the query's context): the rows are never freed
+ * one by one, and a generation context stores each at its size instead of
+ * rounding it up to a power of two, so a row of the result takes about 100
+ * bytes instead of 144.  On a large result, touching fresh memory is most
+ * of the cost.
+ */
+static void
+an_materialize(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext rowscxt,
+				old;
+	TupleDesc	desc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "detect_anomalies must return a row type");
+	rowscxt = GenerationContextCreate(rsinfo->econtext->ecxt_per_query_memory,
+									  "marketiq detect_anomalies result", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(rowscxt);
+	rsinfo->setDesc = CreateTupleDescCopy(desc);
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	MemoryContextSwitchTo(old);
+}
+
 PG_FUNCTION_INFO_V1(mq_detect_anomalies);
 
 /*
@@ -411,8 +570,11 @@ mq_detect_anomalies(PG_FUNCTION_ARGS)
 	AnScorer	sc;
 	MemoryContext callercxt;
 	int32	   *order;
+	text	  **keys;
+	AnRow	   *buf = NULL;
+	int64		bufcap = 0;
 
-	InitMaterializedSRF(fcinfo, 0);
+	an_materialize(fcinfo);
 	callercxt = CurrentMemoryContext;
 	mq_check_not_null(PG_ARGISNULL(0), "series");
 	mq_check_not_null(PG_ARGISNULL(1), "ts_col");
@@ -456,8 +618,7 @@ mq_detect_anomalies(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(3))
 		grpcol = mq_rel_column(relid, NameStr(*PG_GETARG_NAME(3)), "group_col", NULL);
 	sql = psprintf("SELECT %s, (%s)::timestamptz, (%s)::float8 FROM %s WHERE %s IS NOT NULL",
-				   grpcol ? psprintf("(%s)::text", grpcol) : "NULL::text", tscol, valcol,
-				   mq_rel_name(relid), valcol);
+				   grpcol ? grpcol : "NULL::text", tscol, valcol, mq_rel_name(relid), valcol);
 
 	/* collect */
 	memset(&a, 0, sizeof(a));
@@ -490,21 +651,22 @@ mq_detect_anomalies(PG_FUNCTION_ARGS)
 	if (method != AN_EWMA)
 		for (i = 0; i < nwin; i++)
 			seg_win_init(&sc.wins[i], w + 1);
-	order = mq_dict_sorted(&a.keys);
+	keys = palloc(sizeof(text *) * Max(a.keys.n, 1));
+	order = palloc(sizeof(int32) * Max(a.keys.n, 1));
+	for (i = 0; i < a.keys.n; i++)
+	{
+		keys[i] = an_group_text(&a, i);
+		order[i] = i;
+	}
+	qsort_arg(order, a.keys.n, sizeof(int32), an_key_cmp, keys);
 	for (i = 0; i < a.keys.n; i++)
 	{
 		AnGroup    *g = &a.groups[order[i]];
-		text	   *key = cstring_to_text_with_len(a.keys.strs[order[i]], a.keys.lens[order[i]]);
 
-		an_sort(g);
-		an_score(&sc, g, key);
-		pfree(key);
+		an_score(&sc, an_gather(g, &buf, &bufcap), g->n, keys[order[i]]);
 	}
 	if (a.nullgroup.n > 0)
-	{
-		an_sort(&a.nullgroup);
-		an_score(&sc, &a.nullgroup, NULL);
-	}
+		an_score(&sc, an_gather(&a.nullgroup, &buf, &bufcap), a.nullgroup.n, NULL);
 	MemoryContextDelete(a.cxt);
 	return (Datum) 0;
 }

@@ -56,11 +56,11 @@ seg_row_hash(uint64 stream, const double *x, int d)
 
 /* ERROR for a feature vector of the wrong length. */
 void
-seg_length_error(const char *what, int got, int want)
+seg_length_error(const char *what, int got, int want, const char *whose)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-			 errmsg("array \"%s\" has %d elements but the model has %d features", what, got, want),
+			 errmsg("array \"%s\" has %d elements but %s %d features", what, got, whose, want),
 			 errhint("Every row's feature array must have the same length.")));
 }
 

@@ -328,7 +328,6 @@ km_error_context(void *arg)
 static void
 km_prepare(KmDriver *drv, Oid relid, const char *features)
 {
-	static const Oid arr_only[] = {FLOAT8ARRAYOID, InvalidOid};
 	Oid			typid;
 	char	   *col = mq_rel_column(relid, features, "features", &typid);
 	char	   *rel = mq_rel_name(relid);
@@ -337,7 +336,12 @@ km_prepare(KmDriver *drv, Oid relid, const char *features)
 	MemoryContext old;
 	char	   *q;
 
-	mq_check_column_type(getBaseType(typid), arr_only, features, "features", "float8[]");
+	if (getBaseType(typid) != FLOAT8ARRAYOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" (argument \"features\") must be float8[], not %s",
+						features, format_type_be(typid)),
+				 errhint("Put the features in a view, e.g. SELECT id, ARRAY[recency, frequency, monetary]::float8[] AS features FROM ...")));
 	drv->relname = rel;
 	drv->colname = features;
 	old = CurrentMemoryContext;
@@ -1154,7 +1158,7 @@ mq_kmeans_assign(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	x = mq_check_float8_array(xa, "x", 0, &n);
 	if (n != ac->d)
-		seg_length_error("x", n, ac->d);
+		seg_length_error("x", n, ac->d, "the model has");
 	for (j = 0; j < ac->d; j++)
 		ac->z[j] = (x[j] - ac->center[j]) / ac->scale[j];
 	PG_RETURN_INT32(km_nearest(ac->z, ac->cent, ac->k, ac->d, NULL) + 1);

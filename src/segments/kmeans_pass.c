@@ -51,6 +51,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/float.h"
 
@@ -352,7 +353,7 @@ scan_merge(MqState *s, const MqModel *m)
 	if (st->d == 0)
 		scan_set_d(st, d);
 	else if (d != st->d)
-		seg_length_error("features", d, st->d);
+		seg_length_error("features", d, st->d, "earlier rows have");
 	{
 		const double *mean = mq_get_float8s(m, SC_MEAN, &cnt);
 		const double *m2 = mq_get_float8s(m, SC_M2, &cnt);
@@ -485,7 +486,7 @@ mq_kmeans_scan_trans(PG_FUNCTION_ARGS)
 			return mq_state_return(s);
 		}
 		if (n != st->d)
-			seg_length_error("features", n, st->d);
+			seg_length_error("features", n, st->d, "earlier rows have");
 	}
 	x = st->x;
 	st->n++;
@@ -601,6 +602,7 @@ typedef struct StepState
 	double	   *scale;			/* d */
 	bool		draw;			/* make a k-means++ draw */
 	uint64		draw_seed;		/* its stream */
+	bool		stable_args;	/* centroids, center, scale (and draw_seed) are constants or parameters */
 	int64		n;				/* rows used */
 	int64		skipped;		/* rows skipped */
 	int64	   *counts;			/* k */
@@ -1009,6 +1011,32 @@ same_array(ArrayType *a, int nrows, int ncols, const double *v)
 	return memcmp(ARR_DATA_PTR(a), v, sizeof(double) * n) == 0;
 }
 
+/*
+ * Are the aggregate's centroids, center, scale (and draw_seed) arguments
+ * constants or query parameters, which hold one value for the whole pass?
+ * (The driver passes parameters.)  Then later rows need no comparison.
+ */
+static bool
+step_stable_args(FunctionCallInfo fcinfo, bool draw)
+{
+	Aggref	   *ar = AggGetAggref(fcinfo);
+	ListCell   *lc;
+	int			i = 0;
+
+	if (ar == NULL || list_length(ar->args) != (draw ? 5 : 4))
+		return false;
+	foreach(lc, ar->args)
+	{
+		Expr	   *e = ((TargetEntry *) lfirst(lc))->expr;
+
+		if (i++ == 0)
+			continue;			/* the features change, of course */
+		if (!(IsA(e, Const) || (IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN)))
+			return false;
+	}
+	return true;
+}
+
 /* Configure a step state from the transition's arguments, or check them against it. */
 static void
 step_args(FunctionCallInfo fcinfo, StepState *st, bool draw)
@@ -1026,6 +1054,9 @@ step_args(FunctionCallInfo fcinfo, StepState *st, bool draw)
 				j;
 	uint64		draw_seed = 0;
 
+	/* constants and query parameters cannot change from row to row: nothing to check again */
+	if (st->configured && st->stable_args)
+		return;
 	mq_check_not_null(PG_ARGISNULL(2), "centroids");
 	mq_check_not_null(PG_ARGISNULL(3), "center");
 	mq_check_not_null(PG_ARGISNULL(4), "scale");
@@ -1059,7 +1090,10 @@ step_args(FunctionCallInfo fcinfo, StepState *st, bool draw)
 					 errmsg("array \"scale\" must contain positive values"),
 					 errdetail("Element %d is %g.", j + 1, scale[j])));
 	if (!st->configured)
+	{
 		step_configure(st, k, d, cent, center, scale, draw, draw_seed);
+		st->stable_args = step_stable_args(fcinfo, draw);
+	}
 	else
 		step_check_same(st, k, d, cent, center, scale, draw, draw_seed);
 }
@@ -1095,7 +1129,7 @@ step_trans(FunctionCallInfo fcinfo, bool draw)
 		return mq_state_return(s);
 	}
 	if (n != d)
-		seg_length_error("features", n, d);
+		seg_length_error("features", n, d, "the centroids have");
 
 	/* standardise, then the k squared distances, feature by feature */
 	z = st->z;
