@@ -89,6 +89,18 @@ JOIN (SELECT *, row_number() OVER (ORDER BY group_key, ts, value) AS rn
 WHERE t.expected IS NOT NULL;
 SELECT ts, value, expected FROM marketiq.detect_anomalies('series', 'day', 'value', 'series')
 WHERE group_key = 'counts' AND ts::date = '2025-01-31';
+-- any group type: groups are told apart by value and named by their text form
+CREATE TABLE grouped AS
+SELECT (i % 3)::numeric(5, 2) AS num, md5((i % 3)::text)::uuid AS id, ('g' || i % 3)::name AS nm,
+       jsonb_build_object('k', i % 3) AS doc, ('x' || i % 3)::char(4) AS code, i % 2 = 0 AS flag,
+       date '2025-01-01' + i / 3 AS day, (i * 7 % 13)::float8 AS v
+FROM generate_series(1, 300) AS i;
+SELECT 'numeric' AS type, string_agg(DISTINCT group_key, ' ') AS groups, count(*) FROM marketiq.detect_anomalies('grouped', 'day', 'v', 'num')
+UNION ALL SELECT 'uuid', string_agg(DISTINCT left(group_key, 8), ' '), count(*) FROM marketiq.detect_anomalies('grouped', 'day', 'v', 'id')
+UNION ALL SELECT 'name', string_agg(DISTINCT group_key, ' '), count(*) FROM marketiq.detect_anomalies('grouped', 'day', 'v', 'nm')
+UNION ALL SELECT 'jsonb', string_agg(DISTINCT group_key, ' '), count(*) FROM marketiq.detect_anomalies('grouped', 'day', 'v', 'doc')
+UNION ALL SELECT 'char(4)', string_agg(DISTINCT group_key, ' '), count(*) FROM marketiq.detect_anomalies('grouped', 'day', 'v', 'code')
+UNION ALL SELECT 'boolean', string_agg(DISTINCT group_key, ' '), count(*) FROM marketiq.detect_anomalies('grouped', 'day', 'v', 'flag');
 
 -- mad_score (by hand: [1,2,3,4,100]: median 3, MAD 1, (5 - 3) / 1.4826 = 1.3489815; [1,1,1,2]:
 -- median 1, MAD 0, mean absolute deviation 0.25, (5 - 1) / (1.2533141 x 0.25) = 12.7661530;
