@@ -329,3 +329,61 @@ SELECT round(:demo_budget::numeric, 0) AS weekly_budget,
        round((100 * (sum(p.expected_outcome) / sum(marketiq.predict_outcome(c.curve, c.current_spend)) - 1))::numeric, 1) AS gain_pct
 FROM demo_plan p JOIN demo_curves c USING (channel);
 \set QUIET off
+
+\echo
+-- ---------------------------------------------------------------- segments and monitoring (issue 11)
+-- (RFM recency counts calendar days in the session's time zone: fix it)
+SET TimeZone = 'UTC';
+\echo
+\echo '== Segments: choosing k for k-means on the customers'' RFM features (marketiq.kmeans_elbow) =='
+\echo '   features: recency (days), orders, total spend, standardised; inertia falls with k, the silhouette peaks'
+CREATE TEMP TABLE demo_rfm AS
+SELECT customer, recency, frequency, monetary, ARRAY[recency, frequency, monetary]::float8[] AS rfm
+FROM marketiq.rfm_report('sample.orders', 'customer_id', 'ts', 'amount', as_of => '2026-01-01');
+SELECT k, round(inertia::numeric, 1) AS inertia, round(silhouette::numeric, 3) AS silhouette
+FROM marketiq.kmeans_elbow('demo_rfm', 'rfm', 2, 8);
+
+\echo
+\echo '== Segments: four k-means segments, each with its mean R, F, M and its most common RFM segment =='
+CREATE TEMP TABLE demo_segments AS SELECT marketiq.kmeans('demo_rfm', 'rfm', 4) AS model;
+SELECT marketiq.assign_cluster(s.model, d.rfm) AS segment, count(*) AS customers,
+       round(avg(d.recency)) AS mean_recency_days, round(avg(d.frequency), 1) AS mean_orders,
+       round(avg(d.monetary)::numeric, 2) AS mean_spend,
+       mode() WITHIN GROUP (ORDER BY r.segment) AS typical_rfm_segment
+FROM demo_rfm d
+JOIN marketiq.rfm_report('sample.orders', 'customer_id', 'ts', 'amount', as_of => '2026-01-01') r USING (customer),
+     demo_segments s
+GROUP BY 1 ORDER BY 1;
+SELECT st.iterations, st.converged, round(st.inertia::numeric, 1) AS inertia,
+       round(st.silhouette::numeric, 3) AS silhouette, st.silhouette_sample
+FROM demo_segments, marketiq.kmeans_stats(model) st;
+
+\echo
+\echo '== Monitoring: anomalies in daily touches and conversions per channel (marketiq.detect_anomalies, ewma) =='
+\echo '   each day scored against the days before it only; expected and limits from an EWMA over ~4 weeks'
+CREATE TEMP TABLE demo_channel_daily AS
+SELECT c.channel, d::date AS day, count(t.user_id) AS touches,
+       count(t.user_id) FILTER (WHERE t.converted) AS conversions
+FROM (SELECT DISTINCT channel FROM sample.touchpoints) c
+CROSS JOIN generate_series(date '2026-01-01', date '2026-03-31', interval '1 day') d
+LEFT JOIN sample.touchpoints t ON t.channel = c.channel AND t.ts >= d AND t.ts < d + interval '1 day'
+GROUP BY c.channel, d;
+SELECT a.kpi, a.group_key AS channel, a.ts::date AS day, a.value, round(a.expected::numeric, 1) AS expected,
+       round(a.lower::numeric, 1) AS lower, round(a.upper::numeric, 1) AS upper,
+       round(a.score::numeric, 1) AS score, a.direction
+FROM (SELECT 'touches' AS kpi, * FROM marketiq.detect_anomalies('demo_channel_daily', 'day', 'touches', 'channel', 'ewma')
+      UNION ALL
+      SELECT 'conversions', * FROM marketiq.detect_anomalies('demo_channel_daily', 'day', 'conversions', 'channel', 'ewma')) a
+WHERE a.is_anomaly
+ORDER BY a.ts, a.kpi, a.group_key;
+\echo 'Days flagged per method (90 days x 8 channels). The sample traffic ramps up and down with no weekly cycle;'
+\echo 'a seasonal window of 8 weeks (all 90 days allow) is itself noisy, and on low counts the MAD is often 0:'
+SELECT m.kpi, count(*) FILTER (WHERE a.is_anomaly AND m.method = 'mad') AS mad,
+       count(*) FILTER (WHERE a.is_anomaly AND m.method = 'seasonal') AS seasonal_8x7,
+       count(*) FILTER (WHERE a.is_anomaly AND m.method = 'ewma') AS ewma
+FROM (VALUES ('touches', 'mad', 28, NULL::int), ('touches', 'seasonal', 8, 7), ('touches', 'ewma', 28, NULL),
+             ('conversions', 'mad', 28, NULL), ('conversions', 'seasonal', 8, 7), ('conversions', 'ewma', 28, NULL))
+     AS m(kpi, method, w, season),
+     LATERAL marketiq.detect_anomalies('demo_channel_daily', 'day', m.kpi, 'channel', m.method, m.w, m.season) a
+GROUP BY m.kpi ORDER BY m.kpi DESC;
+RESET TimeZone;
