@@ -186,9 +186,6 @@ mq_embedding_features(PG_FUNCTION_ARGS)
 	int			n,
 				i;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	mq_check_not_null(PG_ARGISNULL(1), "dims");
 	dims = PG_GETARG_INT32(1);
 	check_dims(false, dims);
 	input = PG_GETARG_TEXT_PP(0);
@@ -341,9 +338,26 @@ mq_cosine_similarity_float8(PG_FUNCTION_ARGS)
 		sb += b[i] * b[i];
 	}
 	if (!isfinite(dot) || !isfinite(sa) || !isfinite(sb))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("cosine similarity overflowed"),
-				 errhint("Scale the vectors down.")));
+	{
+		/* huge elements: the same sums over the vectors divided by their largest elements */
+		double		ma = 0,
+					mb = 0;
+
+		for (i = 0; i < na; i++)
+		{
+			ma = Max(ma, fabs(a[i]));
+			mb = Max(mb, fabs(b[i]));
+		}
+		dot = sa = sb = 0;
+		for (i = 0; i < na; i++)
+		{
+			double		x = a[i] / ma,
+						y = b[i] / mb;
+
+			dot += x * y;
+			sa += x * x;
+			sb += y * y;
+		}
+	}
 	return cosine_result(fcinfo, dot, sa, sb);
 }
