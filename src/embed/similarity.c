@@ -104,7 +104,8 @@ embed_openai(const char *s, int len, int dims)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("embedding service unreachable: %s", res.message),
-						 errdetail("%d connection attempts failed.", connect_failures)));
+						 errdetail_plural("%d connection attempt failed.", "%d connection attempts failed.",
+										  connect_failures, connect_failures)));
 			wait = mq_embed_backoff(connect_failures);
 		}
 		else
@@ -115,7 +116,9 @@ embed_openai(const char *s, int len, int dims)
 						(errcode(res.outcome == MQ_HTTP_FAIL ? ERRCODE_DATA_EXCEPTION : ERRCODE_CONNECTION_FAILURE),
 						 errmsg("embedding request failed: %s", res.message),
 						 res.outcome == MQ_HTTP_RETRY ?
-						 errdetail("Gave up after %d attempts (marketiq.embedding_max_attempts).", attempt) : 0));
+						 errdetail_plural("Gave up after %d attempt (marketiq.embedding_max_attempts).",
+										  "Gave up after %d attempts (marketiq.embedding_max_attempts).",
+										  attempt, attempt) : 0));
 			wait = Max(mq_embed_backoff(attempt), res.retry_after);
 		}
 		MemoryContextDelete(cxt);
