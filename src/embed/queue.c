@@ -234,7 +234,13 @@ start_xact(void)
 	StartTransactionCommand();
 }
 
-/* Run SQL with arguments as the current user; ERROR unless it returns `expect`. */
+/*
+ * Run SQL with arguments as the current user; ERROR unless it returns `expect`.
+ * The processor passes read_only = false even for reads: SPI then takes a new
+ * snapshot for the statement, where a read-only statement would reuse the
+ * step's first snapshot and miss rows committed since (a queue row claimed
+ * with a newer snapshot whose table row the older one cannot see).
+ */
 static void
 spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, bool read_only, int expect)
 {
@@ -841,7 +847,7 @@ resolve_column(int id, MemoryContext cxt)
 					  "FROM marketiq.embedding_columns c JOIN pg_catalog.pg_trigger t ON t.tgrelid = c.tbl "
 					  " AND t.tgname OPERATOR(pg_catalog.=) ('marketiq_embed_' OPERATOR(pg_catalog.||) c.id) "
 					  "WHERE c.id = $1 AND t.tgattr[1] IS NOT NULL",
-					  1, types, values, NULL, true, SPI_OK_SELECT);
+					  1, types, values, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		return NULL;
 	tup = SPI_tuptable->vals[0];
@@ -956,7 +962,7 @@ claim_batch(Batch *b, int want, MemoryContext cxt)
 		int			nk;
 		Datum		v1[1] = {batch_keys(b, -1, NULL, &nk)};
 
-		spi_exec(c->sql_read, 1, t1, v1, NULL, true, SPI_OK_SELECT);
+		spi_exec(c->sql_read, 1, t1, v1, NULL, false, SPI_OK_SELECT);
 		old = MemoryContextSwitchTo(cxt);
 		for (i = 0; i < SPI_processed; i++)
 		{
@@ -1209,7 +1215,7 @@ write_batch(Batch *b)
 		}
 	}
 	/* rows not locked: gone, or being written by someone else */
-	spi_exec(c->sql_exists, 1, t1, v1, NULL, true, SPI_OK_SELECT);
+	spi_exec(c->sql_exists, 1, t1, v1, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -1475,7 +1481,7 @@ step_list(void *arg)
 					  "AND (c.paused_until IS NULL OR c.paused_until <= pg_catalog.now()) "
 					  "AND EXISTS (SELECT 1 FROM marketiq.embedding_queue q WHERE q.column_id = c.id AND NOT q.failed "
 					  "AND q.next_attempt_at <= pg_catalog.now()) ORDER BY c.id",
-					  1, t, v, NULL, true, SPI_OK_SELECT);
+					  1, t, v, NULL, false, SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;

@@ -9,6 +9,7 @@ use lib $FindBin::RealBin;
 use mq;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 my $node = mq::new_node('embedworker',
 	conf => "marketiq.worker_databases = 'postgres'\nmarketiq.worker_naptime = 1\nrestart_after_crash = on\n");
@@ -55,6 +56,34 @@ $node->safe_psql('postgres', q{
 ok($node->poll_query_until('postgres', "SELECT count(*) = 300 FROM reviews WHERE $right"),
 	'rows inserted or changed while it runs are embedded within a few naptimes');
 
+# many small transactions committing while batches are claimed and read (a batch must never
+# claim a queue row whose table row its read cannot see): two sessions insert row by row while
+# the worker and a third session calling process_embeddings() in a loop compete for the rows
+$node->safe_psql('postgres', q{
+	CREATE PROCEDURE trickle(first int, n int) LANGUAGE plpgsql AS $$
+	BEGIN
+		FOR i IN first..first + n - 1 LOOP
+			INSERT INTO reviews VALUES (i, 'trickle ' || i);
+			COMMIT;
+			PERFORM pg_sleep(0.001);
+		END LOOP;
+	END $$;
+});
+my $bg1 = IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('postgres'), '-c', 'CALL trickle(10001, 3000)' ]);
+my $bg2 = IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('postgres'), '-c', 'CALL trickle(20001, 3000)' ]);
+for (1 .. 30)
+{
+	$node->safe_psql('postgres', 'SELECT marketiq.process_embeddings()');
+	select(undef, undef, undef, 0.1);
+}
+$bg1->finish;
+$bg2->finish;
+ok($node->poll_query_until('postgres', "SELECT count(*) = 6300 FROM reviews WHERE $right"),
+	'rows committed one by one while two processors compete are all embedded');
+is($node->safe_psql('postgres', "SELECT count(*) FROM marketiq.embedding_queue"), '0', 'none left behind');
+is($node->safe_psql('postgres', "SELECT count(*), count(DISTINCT id) FROM audit WHERE id > 10000"), '6000|6000',
+	'each written once, though two processors competed for them');
+
 # kill -9 in the middle of a batch: the audit trigger makes each write slow, so the job spends
 # its time inside the write transaction of a batch
 $node->safe_psql('postgres', q{
@@ -73,7 +102,7 @@ ok($node->poll_query_until('postgres',
 	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'marketiq worker'"),
 	'the worker is back after the crash');
 $node->safe_psql('postgres', "ALTER ROLE alice RESET audit.sleep");
-ok($node->poll_query_until('postgres', "SELECT count(*) = 200 FROM reviews WHERE id > 1000 AND $right"),
+ok($node->poll_query_until('postgres', "SELECT count(*) = 200 FROM reviews WHERE id BETWEEN 1001 AND 1200 AND $right"),
 	'after the restart every row is embedded');
 is($node->safe_psql('postgres', "SELECT count(*), count(DISTINCT id) FROM audit"), '200|200',
 	'exactly once: one committed write per row (the killed batch\'s writes were rolled back)');
