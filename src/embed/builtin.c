@@ -770,6 +770,7 @@ word_features(MqBuiltinScratch *sc, int nb, int nc)
 	const int  *off = sc->off;
 	uint64		hw = tag_state(MQ_FEAT_WORD);
 	uint64		hb = tag_state(MQ_FEAT_BIGRAM);
+	uint64		tc = tag_state(MQ_FEAT_NGRAM);
 	int			i;
 
 	for (i = 0; i < nb; i++)
@@ -777,6 +778,61 @@ word_features(MqBuiltinScratch *sc, int nb, int nc)
 		hw = FNV_STEP(hw, w[i]);
 		hb = FNV_STEP(hb, w[i]);
 	}
+
+	/*
+	 * Fast path: the word's hashes go straight into the buffer through a local
+	 * pointer (at most 2 + 3 nc of them: checked first), so the compiler keeps
+	 * the position in a register instead of reloading sc->nh after every
+	 * store; an ASCII word needs no character offsets.
+	 */
+	if (!sc->record && sc->nh + 2 + 3 * nc <= HBUF)
+	{
+		uint64	   *out = sc->hbuf + sc->nh;
+
+		*out++ = fmix64(hw);
+		if (sc->has_prev)
+			*out++ = fmix64(fnv_bytes(sc->prev_b, w, nb));
+		sc->prev_b = FNV_STEP(hb, ' ');
+		sc->has_prev = true;
+		if (nb == nc)
+		{
+			for (i = 0; i + 3 <= nc; i++)
+			{
+				uint64		h = FNV_STEP(FNV_STEP(FNV_STEP(tc, w[i]), w[i + 1]), w[i + 2]);
+
+				*out++ = fmix64(h);
+				if (i + 4 <= nc)
+				{
+					h = FNV_STEP(h, w[i + 3]);
+					*out++ = fmix64(h);
+					if (i + 5 <= nc)
+						*out++ = fmix64(FNV_STEP(h, w[i + 4]));
+				}
+			}
+		}
+		else
+		{
+			for (i = 0; i + 3 <= nc; i++)
+			{
+				uint64		h = fnv_bytes(tc, w + off[i], off[i + 3] - off[i]);
+
+				*out++ = fmix64(h);
+				if (i + 4 <= nc)
+				{
+					h = fnv_bytes(h, w + off[i + 3], off[i + 4] - off[i + 3]);
+					*out++ = fmix64(h);
+					if (i + 5 <= nc)
+						*out++ = fmix64(fnv_bytes(h, w + off[i + 4], off[i + 5] - off[i + 4]));
+				}
+			}
+		}
+		sc->nh = out - sc->hbuf;
+		if (sc->nh > HBUF - 64)
+			flush_features(sc);
+		return;
+	}
+
+	/* general path: recording, or a word too long for the buffer's room */
 	COUNT(sc, MQ_FEAT_WORD, fmix64(hw), w, nb, NULL, 0);
 	if (sc->has_prev)
 	{
@@ -794,7 +850,7 @@ word_features(MqBuiltinScratch *sc, int nb, int nc)
 
 	for (i = 0; i + 3 <= nc; i++)
 	{
-		uint64		h = fnv_bytes(tag_state(MQ_FEAT_NGRAM), w + off[i], off[i + 3] - off[i]);
+		uint64		h = fnv_bytes(tc, w + off[i], off[i + 3] - off[i]);
 
 		COUNT(sc, MQ_FEAT_NGRAM, fmix64(h), w + off[i], off[i + 3] - off[i], NULL, 0);
 		if (i + 4 > nc)
@@ -881,8 +937,16 @@ extract_features(MqBuiltinScratch *sc, const unsigned char *s, int len)
 					cjk_features(sc, s, m);
 					m = 0;
 				}
-				sc->off[nc++] = nb;
-				sc->word[nb++] = ascii_lower[c];
+				/* a run of ASCII word characters at once */
+				do
+				{
+					sc->off[nc++] = nb;
+					sc->word[nb++] = ascii_lower[c];
+					if (++pos >= len)
+						break;
+					c = s[pos];
+				} while (c < 0x80 && ascii_class[c] == CC_WORD);
+				continue;
 			}
 			else
 			{

@@ -273,18 +273,34 @@ text_array(char **strs, int n)
 	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* Error unless a role may open a session (embedding jobs connect as the column's owner). */
-static void
-check_can_login(Oid role)
+/* May a role open a session? (false for a role that no longer exists) */
+static bool
+role_can_login(Oid role)
 {
 	HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(role));
 	bool		ok;
 
 	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for role %u", role);
+		return false;
 	ok = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
 	ReleaseSysCache(tup);
-	if (!ok)
+	return ok;
+}
+
+/* A role's name for messages (its OID if it was dropped). */
+static const char *
+role_name(Oid role)
+{
+	const char *n = GetUserNameFromId(role, true);
+
+	return n ? n : psprintf("with OID %u", role);
+}
+
+/* Error unless a role may open a session (embedding jobs connect as the column's owner). */
+static void
+check_can_login(Oid role)
+{
+	if (!role_can_login(role))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("role %s cannot own an embedding column: it cannot log in",
@@ -1841,7 +1857,15 @@ mq_process_embeddings(PG_FUNCTION_ARGS)
 
 		if (max_rows > 0 && total >= max_rows)
 			break;
-		check_can_login(owner);
+		if (!role_can_login(owner))
+		{
+			ereport(WARNING,
+					(errmsg("the embedding columns of role %s are skipped: it cannot log in",
+							role_name(owner)),
+					 errdetail("Embeddings are computed in a background worker connected as the column's owner."),
+					 errhint("ALTER ROLE %s LOGIN.", quote_identifier(role_name(owner)))));
+			continue;
+		}
 		if (!mq_run_embed_job(owner, max_rows > 0 ? max_rows - total : 0, 0, true, &out))
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -1849,12 +1873,12 @@ mq_process_embeddings(PG_FUNCTION_ARGS)
 					 errhint("Raise max_worker_processes: each run takes a background worker slot.")));
 		if (!out.done)
 			ereport(WARNING,
-					(errmsg("the embedding worker of role %s exited without a result", GetUserNameFromId(owner, false)),
+					(errmsg("the embedding worker of role %s exited without a result", role_name(owner)),
 					 errhint("See the server log.")));
 		else if (out.errors > 0)
 			ereport(WARNING,
 					(errmsg("embedding failed for %d batch%s of role %s: %s", out.errors, out.errors == 1 ? "" : "es",
-							GetUserNameFromId(owner, false), out.message),
+							role_name(owner), out.message),
 					 errhint("See marketiq.embedding_status and marketiq.embedding_errors.")));
 		total += out.rows;
 	}
@@ -1934,7 +1958,7 @@ mq_embed_worker_pass(bool first)
 			Oid			t[2] = {OIDOID, TEXTOID};
 			Datum		v[2] = {ObjectIdGetDatum(lfirst_oid(lc)),
 				CStringGetTextDatum(psprintf("the owner %s cannot log in: embeddings are computed in a worker connected as the owner",
-											 GetUserNameFromId(lfirst_oid(lc), false)))};
+											 role_name(lfirst_oid(lc))))};
 
 			if (SPI_execute_with_args("UPDATE marketiq.embedding_columns SET last_error = $2, last_error_at = pg_catalog.now() "
 									  "WHERE owner = $1::pg_catalog.regrole AND last_error IS DISTINCT FROM $2",

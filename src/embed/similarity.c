@@ -60,7 +60,9 @@ check_dims(bool isnull, int32 dims)
 /* What embed() keeps between rows. */
 typedef struct EmbedCache
 {
-	MqBuiltinScratch *scratch;
+	MqBuiltinScratch *scratch;	/* builtin embedder's working memory */
+	char	   *provider;		/* the provider argument last seen */
+	int			provider_id;	/* its index in providers[] */
 } EmbedCache;
 
 /* Embed one text with the openai provider, retrying in place; NULL if the text is blank. */
@@ -143,25 +145,42 @@ mq_embed(PG_FUNCTION_ARGS)
 	int			provider;
 	int			dims;
 	ArrayType  *a;
+	EmbedCache *cache;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	mq_check_not_null(PG_ARGISNULL(1), "provider");
 	check_dims(PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2));
-	provider = mq_check_choice(text_to_cstring(PG_GETARG_TEXT_PP(1)), "provider", providers);
+	cache = (EmbedCache *) fcinfo->flinfo->fn_extra;
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(EmbedCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	{
+		/* the provider is usually a constant: look it up once */
+		text	   *p = PG_GETARG_TEXT_PP(1);
+		int			plen = VARSIZE_ANY_EXHDR(p);
+
+		if (cache->provider == NULL || (int) strlen(cache->provider) != plen ||
+			memcmp(cache->provider, VARDATA_ANY(p), plen) != 0)
+		{
+			char	   *name = text_to_cstring(p);
+
+			cache->provider_id = mq_check_choice(name, "provider", providers);
+			if (cache->provider)
+				pfree(cache->provider);
+			cache->provider = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, name);
+		}
+		provider = cache->provider_id;
+	}
 	input = PG_GETARG_TEXT_PP(0);
 
 	if (provider == 0)
 	{
-		EmbedCache *cache = (EmbedCache *) fcinfo->flinfo->fn_extra;
-
 		dims = PG_ARGISNULL(2) ? MQ_EMBED_DEFAULT_DIMS : PG_GETARG_INT32(2);
-		if (cache == NULL)
-		{
-			cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(EmbedCache));
+		if (cache->scratch == NULL)
 			cache->scratch = mq_builtin_scratch(fcinfo->flinfo->fn_mcxt);
-			fcinfo->flinfo->fn_extra = cache;
-		}
 		a = new_float4_array(dims);
 		if (mq_builtin_embed(cache->scratch, VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input), dims,
 							 (float4 *) ARR_DATA_PTR(a)) == 0)

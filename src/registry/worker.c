@@ -22,6 +22,9 @@
  *	                     embedding jobs leave rows behind it does not sleep.
  *	  marketiq job       dynamic, connected as the model's owner; trains one
  *	                     model (marketiq.train starts these too).
+ *	  marketiq embed     dynamic, connected as the owner of embedding columns;
+ *	                     embeds that owner's due rows, a bounded amount per start
+ *	                     (src/embed/queue.c; process_embeddings starts these too).
  *
  * A job, step by step (run_job):
  *	1. Claim the model with a session-level advisory lock: try-lock for a
