@@ -29,7 +29,7 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 PG_CPPFLAGS = -DMARKETIQ_VERSION='"$(CONTROL_VERSION)"' -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread
 PG_CFLAGS   = -Wall -Wmissing-prototypes -Wpointer-arith -Werror=vla -Wendif-labels \
               -Wformat-security -fno-strict-aliasing -Werror=implicit-function-declaration
-SHLIB_LINK  = -lopenblas -lgsl -lm
+SHLIB_LINK  = -lopenblas -lgsl -lcurl -lm
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

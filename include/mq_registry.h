@@ -56,6 +56,15 @@ extern void mq_registry_init(void);
 /* Run one training job as `owner` in a background worker and wait for it; fills *out. */
 extern void mq_run_job(Oid owner, const char *name, bool scheduled, MqJobShared *out);
 
+/*
+ * Register a dynamic background worker of this library running `function`
+ * (connected as it decides), notifying the caller; NULL when no slot is free.
+ * `extra` (may be NULL) goes to bgw_extra.
+ */
+struct BackgroundWorkerHandle;
+extern struct BackgroundWorkerHandle *mq_start_bgworker(const char *function, const char *type,
+														const char *name, Datum arg, const char *extra);
+
 /* Background worker entry points (looked up by name). */
 extern PGDLLEXPORT void mq_launcher_main(Datum arg);
 extern PGDLLEXPORT void mq_dbworker_main(Datum arg);

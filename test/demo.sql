@@ -387,3 +387,37 @@ FROM (VALUES ('touches', 'mad', 28, NULL::int), ('touches', 'seasonal', 8, 7), (
      LATERAL marketiq.detect_anomalies('demo_channel_daily', 'day', m.kpi, 'channel', m.method, m.w, m.season) a
 GROUP BY m.kpi ORDER BY m.kpi DESC;
 RESET TimeZone;
+
+\echo
+-- ---------------------------------------------------------------- embeddings (issue 10)
+\echo
+\echo '== Embeddings: customer feedback as vectors, kept in sync (marketiq.embed_column) =='
+\echo 'sample.feedback: comments in English and Chinese; embed_column adds body_embedding, queues every'
+\echo 'row, and process_embeddings() embeds them now (the background worker would do it by itself).'
+SELECT marketiq.embed_column('sample.feedback', 'body') AS queued;
+SELECT marketiq.process_embeddings() AS embedded;
+SELECT tbl, text_col, embedding_col, provider, dims, embedded, pending, failed FROM marketiq.embedding_status;
+
+\echo
+\echo 'Similarity search: the five comments closest to "package lost, I want my money back".'
+SELECT feedback_id, body, round(marketiq.cosine_similarity(body_embedding,
+           (SELECT marketiq.embed('package lost, I want my money back')))::numeric, 3) AS similarity
+FROM sample.feedback
+ORDER BY similarity DESC, feedback_id
+LIMIT 5;
+
+\echo
+\echo 'A sentiment classifier: logistic regression on 64-dimension embeddings (fewer features than'
+\echo 'training rows), trained on 2/3 of the comments and tested on the other 1/3.'
+CREATE TEMP TABLE demo_sentiment AS
+SELECT marketiq.logreg(positive, marketiq.embed(body, dims => 64)::float8[]) AS model
+FROM sample.feedback WHERE feedback_id % 3 <> 0;
+SELECT count(*) AS held_out,
+       round(avg(((marketiq.predict(model, marketiq.embed(body, dims => 64)::float8[]) > 0.5) = positive)::int), 3) AS accuracy,
+       round(greatest(avg(positive::int), 1 - avg(positive::int)), 3) AS always_guess_majority
+FROM sample.feedback, demo_sentiment WHERE feedback_id % 3 = 0;
+SELECT t AS new_comment,
+       round(marketiq.predict(model, marketiq.embed(t, dims => 64)::float8[])::numeric, 3) AS p_positive
+FROM demo_sentiment, unnest(ARRAY['Arrived early and the staff were friendly.',
+                                  'Still waiting for weeks, I want a refund.',
+                                  '物流很快，质量很好。', '客服态度差，我要退款。']) t;

@@ -20,7 +20,7 @@ pgver=15
 
 # Debian packages the build, the demo and the tests need.
 PACKAGES="build-essential postgresql-$pgver postgresql-server-dev-$pgver postgresql-common
-libopenblas-dev libgsl-dev postgresql-$pgver-cron libipc-run-perl"
+libopenblas-dev libgsl-dev postgresql-$pgver-cron libipc-run-perl libcurl4-openssl-dev python3"
 
 install_packages() {
 	missing=

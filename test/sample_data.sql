@@ -307,3 +307,51 @@ SELECT channel, (date '2025-01-06' + 7 * w)::date AS week, cost,
 FROM flighted;
 ANALYZE spend_history;
 RESET search_path;
+
+-- feedback (added for embedding columns, issue 10): a comment on about a third of the orders of
+-- the first 3,000 customers (so its size does not grow with the bench scale), within five days of
+-- the order, in English or (three in ten) Chinese.  A comment is two phrases of its sentiment
+-- (positive for 55%) and one neutral phrase in an order drawn by hash; one in seven also borrows a
+-- phrase of the other sentiment, and one label in twelve is flipped, so sentiment is learnable
+-- from the text but not trivially.
+SET search_path = :"schema", public;
+CREATE TABLE feedback AS
+WITH ph(zh, happy, phrases) AS (VALUES
+    (false, true, ARRAY['great service', 'fast delivery', 'very happy with my order', 'friendly staff', 'will buy again',
+                        'excellent quality', 'arrived early', 'good value for money', 'easy checkout', 'love it']),
+    (false, false, ARRAY['late delivery', 'I want a refund', 'the item arrived broken', 'rude support', 'never again',
+                         'poor quality', 'the package was lost', 'too expensive', 'checkout kept failing', 'waiting for weeks']),
+    (false, NULL, ARRAY['ordered last week', 'a gift for my sister', 'the blue one', 'my second order', 'paid by card',
+                        'size medium', 'delivered to the office', 'bought on sale']),
+    (true, true, ARRAY['服务很好', '物流很快', '非常满意', '质量很好', '会再买', '性价比高', '包装完好', '客服很热情']),
+    (true, false, ARRAY['物流太慢', '我要退款', '收到的东西坏了', '客服态度差', '再也不买了', '质量很差', '包裹丢了', '太贵了']),
+    (true, NULL, ARRAY['上周下的单', '送给朋友', '蓝色的', '第二次购买', '用卡支付', '中号'])
+), base AS (
+    SELECT order_id, customer_id, ts, u01(order_id, 41) < 0.3 AS zh, u01(order_id, 42) < 0.55 AS happy
+    FROM orders
+    WHERE customer_id <= 3000 AND u01(order_id, 40) < 0.35
+), parts AS (
+    SELECT b.order_id, x.j, x.phrase
+    FROM base b
+    CROSS JOIN LATERAL (
+        SELECT (SELECT phrases FROM ph WHERE ph.zh = b.zh AND ph.happy = b.happy) AS mine,
+               (SELECT phrases FROM ph WHERE ph.zh = b.zh AND ph.happy = NOT b.happy) AS other,
+               (SELECT phrases FROM ph WHERE ph.zh = b.zh AND ph.happy IS NULL) AS neutral) p
+    CROSS JOIN LATERAL (VALUES
+        (1, p.mine[1 + floor(u01(b.order_id, 43) * array_length(p.mine, 1))::int]),
+        (2, p.mine[1 + floor(u01(b.order_id, 44) * array_length(p.mine, 1))::int]),
+        (3, p.neutral[1 + floor(u01(b.order_id, 45) * array_length(p.neutral, 1))::int]),
+        (4, CASE WHEN u01(b.order_id, 46) < 1.0 / 7
+                 THEN p.other[1 + floor(u01(b.order_id, 47) * array_length(p.other, 1))::int] END)
+    ) x(j, phrase)
+    WHERE x.phrase IS NOT NULL
+)
+SELECT b.order_id AS feedback_id, b.customer_id,
+       date_trunc('second', b.ts + u01(b.order_id, 48) * interval '5 days') AS ts,
+       (SELECT string_agg(p.phrase, CASE WHEN b.zh THEN '，' ELSE ', ' END ORDER BY u01(b.order_id * 8 + p.j, 49))
+        FROM parts p WHERE p.order_id = b.order_id) || CASE WHEN b.zh THEN '。' ELSE '.' END AS body,
+       CASE WHEN u01(b.order_id, 50) < 1.0 / 12 THEN NOT b.happy ELSE b.happy END AS positive
+FROM base b;
+ALTER TABLE feedback ADD PRIMARY KEY (feedback_id);
+ANALYZE feedback;
+RESET search_path;

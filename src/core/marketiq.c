@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "marketiq.h"
+#include "mq_embed.h"
 #include "mq_registry.h"
 #include "mq_util.h"
 
@@ -50,6 +51,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	mq_numeric_init();
 	mq_registry_init();
+	mq_embed_init();
 
 	/* last: every marketiq.* setting must be defined before the prefix is reserved */
 	MarkGUCPrefixReserved("marketiq");

@@ -16,9 +16,15 @@
  *	  marketiq worker    dynamic, one per database, connected as the bootstrap
  *	                     superuser.  At start it marks runs left "running" by
  *	                     a crash as failed; then every naptime it lists the
- *	                     due models and runs a job for each, one at a time.
+ *	                     due models and runs a job for each, one at a time,
+ *	                     and then one embedding job per owner of embedding
+ *	                     columns with due rows (src/embed/queue.c); while
+ *	                     embedding jobs leave rows behind it does not sleep.
  *	  marketiq job       dynamic, connected as the model's owner; trains one
  *	                     model (marketiq.train starts these too).
+ *	  marketiq embed     dynamic, connected as the owner of embedding columns;
+ *	                     embeds that owner's due rows, a bounded amount per start
+ *	                     (src/embed/queue.c; process_embeddings starts these too).
  *
  * A job, step by step (run_job):
  *	1. Claim the model with a session-level advisory lock: try-lock for a
@@ -61,6 +67,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "mq_embed.h"
 #include "mq_registry.h"
 
 /* settings */
@@ -133,9 +140,9 @@ start_xact(void)
 /* ------------------------------------------------------------ launching */
 
 /* Register a dynamic worker running `function`; NULL handle when no slot is free. */
-static BackgroundWorkerHandle *
-start_worker(const char *function, const char *type, const char *name, Datum arg,
-			 const char *extra)
+BackgroundWorkerHandle *
+mq_start_bgworker(const char *function, const char *type, const char *name, Datum arg,
+				  const char *extra)
 {
 	BackgroundWorker bgw;
 	BackgroundWorkerHandle *handle;
@@ -175,7 +182,7 @@ mq_run_job(Oid owner, const char *name, bool scheduled, MqJobShared *out)
 	job->scheduled = scheduled;
 	strlcpy(job->name, name, sizeof(job->name));
 
-	handle = start_worker("mq_job_main", "marketiq job", "marketiq job",
+	handle = mq_start_bgworker("mq_job_main", "marketiq job", "marketiq job",
 						  UInt32GetDatum(dsm_segment_handle(seg)), NULL);
 	if (handle == NULL)
 		ereport(ERROR,
@@ -581,6 +588,7 @@ mq_dbworker_main(Datum arg)
 	char		dbname[BGW_EXTRALEN];
 	MemoryContext loopcxt;
 	bool		first = true;
+	bool		more;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -604,7 +612,6 @@ mq_dbworker_main(Datum arg)
 		MemoryContextReset(loopcxt);
 		MemoryContextSwitchTo(loopcxt);
 		due = due_models(first);
-		first = false;
 		foreach(lc, due)
 		{
 			DueModel   *d = lfirst(lc);
@@ -622,8 +629,14 @@ mq_dbworker_main(Datum arg)
 				ereport(LOG,
 						(errmsg("marketiq worker: the training worker of model \"%s\" exited without a result", d->name)));
 		}
+		/* then the embedding columns: one bounded job per owner with due rows */
+		CHECK_FOR_INTERRUPTS();
+		more = mq_embed_worker_pass(first);
+		first = false;
+		MemoryContextSwitchTo(loopcxt);
+		/* with rows left over, come back at once (after checking for signals) */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 mq_worker_naptime * 1000L, PG_WAIT_EXTENSION);
+						 more ? 1L : mq_worker_naptime * 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
@@ -712,7 +725,7 @@ sync_dbworkers(void)
 		if (dbworker_alive(w))
 			continue;
 		snprintf(wname, sizeof(wname), "marketiq worker %s", db);
-		w->handle = start_worker("mq_dbworker_main", "marketiq worker", wname, (Datum) 0, db);
+		w->handle = mq_start_bgworker("mq_dbworker_main", "marketiq worker", wname, (Datum) 0, db);
 		if (w->handle == NULL)
 			ereport(LOG,
 					(errmsg("marketiq launcher: could not start the worker of database \"%s\"", db),
