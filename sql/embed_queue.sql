@@ -32,8 +32,12 @@ SELECT marketiq.embed_column('feedback', 'body') AS queued;
 CREATE TRIGGER log_write AFTER UPDATE OF body_embedding ON feedback FOR EACH ROW EXECUTE FUNCTION log_write();
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 WHERE attrelid = 'feedback'::regclass AND attnum > 0 ORDER BY attnum;
-SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'feedback'::regclass AND tgname LIKE 'marketiq%' ORDER BY 1;
-SELECT col_description('feedback'::regclass, 4);
+-- named by the column's registry id (<id> below; earlier tests may have used ids already)
+SELECT replace(tgname, c.id::text, '<id>') AS tgname, tgenabled
+FROM pg_trigger, marketiq.embedding_columns c
+WHERE tgrelid = 'feedback'::regclass AND tgname LIKE 'marketiq%' AND c.tbl = 'feedback'::regclass ORDER BY 1;
+SELECT replace(col_description('feedback'::regclass, 4), 'column ' || c.id || ')', 'column <id>)')
+FROM marketiq.embedding_columns c WHERE c.tbl = 'feedback'::regclass;
 SELECT tbl, text_col, embedding_col, provider, dims, owner, embedded, pending, failed, last_error, last_success IS NULL AS never
 FROM marketiq.embedding_status;
 SELECT key, attempts, failed FROM marketiq.embedding_queue ORDER BY key;
