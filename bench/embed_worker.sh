@@ -80,7 +80,7 @@ fi
 make -s -j"$(nproc)"
 rm -rf tmp_install
 make -s install DESTDIR="$top/tmp_install"
-pg_virtualenv -t -v $pgver \
+PGPORT=$(sh test/free_port.sh) pg_virtualenv -t -v $pgver \
 	-o "extension_destdir=$top/tmp_install" \
 	-o "dynamic_library_path=$top/tmp_install/usr/lib/postgresql/$pgver/lib:/usr/lib/postgresql/$pgver/lib" \
 	-o shared_preload_libraries=marketiq -o marketiq.worker_databases=postgres -o marketiq.worker_naptime=1 \

@@ -49,7 +49,7 @@ fi
 make -s -j"$(nproc)"
 rm -rf tmp_install
 make -s install DESTDIR="$top/tmp_install"
-pg_virtualenv -t -v $pgver \
+PGPORT=$(sh test/free_port.sh) pg_virtualenv -t -v $pgver \
 	-o "extension_destdir=$top/tmp_install" \
 	-o "dynamic_library_path=$top/tmp_install/usr/lib/postgresql/$pgver/lib:/usr/lib/postgresql/$pgver/lib" \
 	-o shared_buffers=2GB -o max_wal_size=8GB -o checkpoint_timeout=30min \

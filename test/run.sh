@@ -48,20 +48,12 @@ destdir_opts() {
 	echo "-o extension_destdir=$top/tmp_install -o dynamic_library_path=$top/tmp_install/usr/lib/postgresql/$pgver/lib:/usr/lib/postgresql/$pgver/lib"
 }
 
-# A port for a throw-away cluster: one per run, so that several runs on one machine (several
-# checkouts, or the demo beside the tests) do not race for pg_createcluster's default 5432.
-free_port() {
-	p=$((20000 + $$ % 20000))
-	while (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; do p=$((p + 1)); done
-	echo $p
-}
-
 # Run pg_regress (make installcheck) in a throw-away cluster; leaves the counts in $log.
 run_regress() {
 	log=$(mktemp)
 	status=0
 	# shellcheck disable=SC2086
-	PGPORT=$(free_port) pg_virtualenv -t -v $pgver $1 \
+	PGPORT=$(sh test/free_port.sh) pg_virtualenv -t -v $pgver $1 \
 		make -s installcheck PG_CONFIG=/usr/lib/postgresql/$pgver/bin/pg_config >"$log" 2>&1 || status=$?
 	cat "$log"
 	[ -f regression.diffs ] && [ $status -ne 0 ] && head -200 regression.diffs
@@ -104,7 +96,7 @@ demo)
 	install_packages
 	build
 	make -s install PG_CONFIG=/usr/lib/postgresql/$pgver/bin/pg_config
-	PGPORT=$(free_port) pg_virtualenv -t -v $pgver psql -X -q -v ON_ERROR_STOP=1 -f test/demo.sql
+	PGPORT=$(sh test/free_port.sh) pg_virtualenv -t -v $pgver psql -X -q -v ON_ERROR_STOP=1 -f test/demo.sql
 	;;
 test | devtest)
 	if [ "$mode" = test ]; then
