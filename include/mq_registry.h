@@ -65,6 +65,13 @@ struct BackgroundWorkerHandle;
 extern struct BackgroundWorkerHandle *mq_start_bgworker(const char *function, const char *type,
 														const char *name, Datum arg, const char *extra);
 
+/*
+ * Wait until a worker started by mq_start_bgworker has exited.  If the caller
+ * is cancelled meanwhile, the worker is terminated too and the error goes on;
+ * if the postmaster dies, FATAL naming `what` (e.g. "training worker").
+ */
+extern void mq_wait_bgworker(struct BackgroundWorkerHandle *handle, const char *what);
+
 /* Background worker entry points (looked up by name). */
 extern PGDLLEXPORT void mq_launcher_main(Datum arg);
 extern PGDLLEXPORT void mq_dbworker_main(Datum arg);

@@ -1736,8 +1736,6 @@ mq_run_embed_job(Oid owner, int64 max_rows, int max_seconds, bool pass_settings,
 	dsm_segment *seg;
 	MqEmbedJobShared *job;
 	BackgroundWorkerHandle *handle;
-	BgwHandleStatus st;
-	pid_t		pid;
 
 	seg = dsm_create(sizeof(MqEmbedJobShared), 0);
 	job = dsm_segment_address(seg);
@@ -1767,23 +1765,8 @@ mq_run_embed_job(Oid owner, int64 max_rows, int max_seconds, bool pass_settings,
 		dsm_detach(seg);
 		return false;
 	}
-	PG_TRY();
-	{
-		st = WaitForBackgroundWorkerStartup(handle, &pid);
-		if (st == BGWH_STARTED)
-			st = WaitForBackgroundWorkerShutdown(handle);
-	}
-	PG_CATCH();
-	{
-		/* the caller was cancelled: stop the job too (its claims are released later) */
-		TerminateBackgroundWorker(handle);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	if (st == BGWH_POSTMASTER_DIED)
-		ereport(FATAL,
-				(errcode(ERRCODE_ADMIN_SHUTDOWN),
-				 errmsg("postmaster exited while a marketiq embedding worker was running")));
+	/* if the caller is cancelled, the job stops too (its claims are released later) */
+	mq_wait_bgworker(handle, "embedding worker");
 	memcpy(out, job, sizeof(MqEmbedJobShared));
 	dsm_detach(seg);
 	return true;

@@ -164,6 +164,31 @@ mq_start_bgworker(const char *function, const char *type, const char *name, Datu
 	return handle;
 }
 
+/* Wait for a started worker to exit; terminate it if the caller is cancelled. */
+void
+mq_wait_bgworker(BackgroundWorkerHandle *handle, const char *what)
+{
+	BgwHandleStatus st;
+	pid_t		pid;
+
+	PG_TRY();
+	{
+		st = WaitForBackgroundWorkerStartup(handle, &pid);
+		if (st == BGWH_STARTED)
+			st = WaitForBackgroundWorkerShutdown(handle);
+	}
+	PG_CATCH();
+	{
+		TerminateBackgroundWorker(handle);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (st == BGWH_POSTMASTER_DIED)
+		ereport(FATAL,
+				(errcode(ERRCODE_ADMIN_SHUTDOWN),
+				 errmsg("postmaster exited while a marketiq %s was running", what)));
+}
+
 /* Run one job in a job worker connected as `owner`, wait for it, copy its outcome. */
 void
 mq_run_job(Oid owner, const char *name, bool scheduled, MqJobShared *out)
@@ -171,8 +196,6 @@ mq_run_job(Oid owner, const char *name, bool scheduled, MqJobShared *out)
 	dsm_segment *seg;
 	MqJobShared *job;
 	BackgroundWorkerHandle *handle;
-	BgwHandleStatus st;
-	pid_t		pid;
 
 	seg = dsm_create(sizeof(MqJobShared), 0);
 	job = dsm_segment_address(seg);
@@ -189,23 +212,8 @@ mq_run_job(Oid owner, const char *name, bool scheduled, MqJobShared *out)
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a marketiq training worker"),
 				 errhint("Raise max_worker_processes: each training run takes a background worker slot.")));
-	PG_TRY();
-	{
-		st = WaitForBackgroundWorkerStartup(handle, &pid);
-		if (st == BGWH_STARTED)
-			st = WaitForBackgroundWorkerShutdown(handle);
-	}
-	PG_CATCH();
-	{
-		/* the caller was cancelled: stop the job too (its run is cleaned up later) */
-		TerminateBackgroundWorker(handle);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	if (st == BGWH_POSTMASTER_DIED)
-		ereport(FATAL,
-				(errcode(ERRCODE_ADMIN_SHUTDOWN),
-				 errmsg("postmaster exited while a marketiq training worker was running")));
+	/* if the caller is cancelled, the job stops too (its run is cleaned up later) */
+	mq_wait_bgworker(handle, "training worker");
 	memcpy(out, job, sizeof(MqJobShared));
 	dsm_detach(seg);
 }
