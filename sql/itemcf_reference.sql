@@ -29,10 +29,11 @@ SELECT marketiq.item_cf(items) AS implicit, marketiq.item_cf(items, ratings) AS 
 -- (the script: 40 items, 469 co-occurring pairs)
 SELECT s.* FROM models, marketiq.summary(implicit) s;
 
+-- read by psql (\copy), not by the server: the server's OS user may not see the checkout
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set reffile :abs_srcdir '/test/reference/itemcf_reference.csv'
+\cd :abs_srcdir
 CREATE TEMP TABLE ref (kind text, config int, a text, b text, rank int, value float8);
-COPY ref FROM :'reffile' (FORMAT csv, HEADER);
+\copy ref FROM 'test/reference/itemcf_reference.csv' (FORMAT csv, HEADER)
 SELECT kind, count(*) FROM ref GROUP BY kind ORDER BY kind;
 
 -- ------------------------------------------------ 1. every pair, every measure
