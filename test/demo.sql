@@ -290,7 +290,6 @@ FROM customer_nba GROUP BY segment, stage, next_best_action ORDER BY segment, st
 \echo
 \echo '== Budget allocation: response curves per channel (52 weeks of spend and credited revenue) =='
 \echo '   revenue per week = a * spend^b; b < 1 means diminishing returns; see README "Budget allocation"'
-\set QUIET on
 CREATE TEMP TABLE demo_curves AS
 SELECT channel, marketiq.response_curve(cost, revenue) AS curve,
        avg(cost) AS current_spend, min(cost) AS min_spend, max(cost) AS max_spend
@@ -328,7 +327,6 @@ SELECT round(:demo_budget::numeric, 0) AS weekly_budget,
        round(sum(p.expected_outcome)::numeric, 0) AS revenue_planned,
        round((100 * (sum(p.expected_outcome) / sum(marketiq.predict_outcome(c.curve, c.current_spend)) - 1))::numeric, 1) AS gain_pct
 FROM demo_plan p JOIN demo_curves c USING (channel);
-\set QUIET off
 
 \echo
 -- ---------------------------------------------------------------- segments and monitoring (issue 11)
