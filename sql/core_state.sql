@@ -17,6 +17,34 @@ FROM (SELECT g, marketiq._test_accum(k, v) AS m
       GROUP BY g) s, marketiq._testmodel_entries(m) e
 ORDER BY g, e.name;
 
+-- many groups: the states of one aggregate context share one memory context, and hash
+-- aggregation (in memory, or spilling to disk in batches, which resets that context between
+-- batches: 85 at work_mem 64kB) gives the same models as sorted aggregation; grouping sets use one aggregate context
+-- per set.  By hand: group g = i % 1000 of i = 1..20000 has 20 rows.
+CREATE TEMP TABLE many AS SELECT i % 1000 AS g, 'k' || (i % 3) AS k, i::float8 AS v FROM generate_series(1, 20000) AS i;
+ANALYZE many;
+SET max_parallel_workers_per_gather = 0;
+SET enable_sort = off;
+EXPLAIN (COSTS OFF) SELECT g, marketiq._test_accum(k, v) FROM many GROUP BY g;
+CREATE TEMP TABLE hashed AS SELECT g, marketiq._test_accum(k, v)::text AS m FROM many GROUP BY g;
+SET work_mem = '64kB';
+CREATE TEMP TABLE spilled AS SELECT g, marketiq._test_accum(k, v)::text AS m FROM many GROUP BY g;
+RESET work_mem;
+RESET enable_sort;
+SET enable_hashagg = off;
+CREATE TEMP TABLE sorted AS SELECT g, marketiq._test_accum(k, v)::text AS m FROM many GROUP BY g;
+CREATE TEMP TABLE gsets AS
+SELECT g, k, marketiq._test_accum(k, v)::text AS m FROM many GROUP BY GROUPING SETS ((g), (k), ());
+RESET enable_hashagg;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE h.m = s.m AND p.m = s.m AND gs.m = s.m) AS all_four_agree,
+       min((s.m::jsonb)->>'n') AS min_n, max((s.m::jsonb)->>'n') AS max_n
+FROM sorted s JOIN hashed h USING (g) JOIN spilled p USING (g)
+JOIN (SELECT g, m FROM gsets WHERE g IS NOT NULL) gs USING (g);
+-- the key sets and the grand total: k0 has the 6,666 rows i = 3, 6, ..., 19998; n = 20,000
+SELECT k, (m::jsonb)->>'n' AS n FROM gsets WHERE g IS NULL ORDER BY k;
+RESET max_parallel_workers_per_gather;
+
 -- as a window aggregate the final function runs many times on the same state and must not
 -- change it: the running count of key 'a' is 1, 1, 2, 2, 3
 SELECT i, (SELECT count FROM marketiq._testmodel_entries(m) WHERE name = 'a') AS a_so_far
