@@ -49,8 +49,8 @@ SELECT bench_measure('floor: GROUP BY channel sum, 20,000 x 52',
 -- thousands of WARNINGs: keep them quiet
 SET client_min_messages = error;
 -- the planner's choice, a HashAggregate: PostgreSQL 15 measures the memory of the hash table's
--- context tree for every new group, and every marketiq state is a context of its own, so this
--- grows with the square of the number of groups (see README, Performance)
+-- context tree for every new group; marketiq's states share one context per aggregate context
+-- so that this stays linear in the number of groups (see README, Design notes)
 SELECT bench_measure('response_curve power per channel, 20,000 x 52 (HashAggregate)',
     'SELECT count(m) FROM (SELECT channel, marketiq.response_curve(cost, revenue) AS m FROM bench.channel_weeks GROUP BY channel) s', 1);
 SELECT bench_target('response_curve power per channel, 20,000 x 52 (HashAggregate)', 'floor: GROUP BY channel sum, 20,000 x 52');
