@@ -11,7 +11,7 @@
  * probing over a power-of-two table, grow by doubling, keep their entries in
  * insertion order in plain arrays (so flattening is a copy or a sort), and
  * allocate in the memory context current when they were initialised, which
- * for states is the state's own context.
+ * for states is the state's context.
  *
  * Entry order depends on the input order; flatten in a canonical order
  * (mq_dict_sorted, mq_accum_sorted) so that equal models print equally

@@ -205,13 +205,15 @@ Datum mq_##name##_send(PG_FUNCTION_ARGS) \
  * Header of every in-memory state.  A kind's state struct starts with it:
  *	  typedef struct LinregState { MqState hdr; int p; ... } LinregState;
  * Everything the state allocates must live in s->cxt (the expanded object's
- * own context, a child of the aggregate context), so it is freed with it.
+ * context: in an aggregate, one child of the aggregate context shared by all
+ * the states built there; see state.c), so it is freed with it.  Never reset
+ * or delete s->cxt, and never measure it as this state's size.
  */
 typedef struct MqState
 {
 	ExpandedObjectHeader eoh;	/* PostgreSQL's expanded-object header, first */
 	const MqKind *kind;			/* what this is a state of */
-	MemoryContext cxt;			/* the state's own memory context */
+	MemoryContext cxt;			/* the state's memory context (see above) */
 	MqModel    *flat;			/* cached flat form, NULL when stale */
 } MqState;
 

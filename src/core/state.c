@@ -6,8 +6,8 @@
  * A model-building aggregate declares its state type as the model type
  * itself (a varlena with text I/O, so parallel query and Citus can ship
  * partial states), but its transition function works on an in-memory form:
- * an expanded object whose own memory context is a child of the aggregate
- * context.  nodeAgg adopts a read-write expanded object that lives under
+ * an expanded object whose memory context is a child of the aggregate
+ * context (shared by all its states: see below).  nodeAgg adopts a read-write expanded object that lives under
  * its aggregate context without copying it (ExecAggTransReparent), so the
  * same object is updated in place row after row; it is flattened, through
  * the kind's `flatten` callback, only when PostgreSQL needs the bytes
