@@ -85,6 +85,8 @@ extern void clv_cells_init(MqState *s);
 extern void clv_cells_merge(MqState *s, const MqModel *m);
 extern MqModel *clv_cells_flatten(MqState *s);
 extern void clv_cells_check(const MqKind *kind, const MqModel *m);
+/* combine a row's or a partial state's penalizer into *have (first wins, others must equal it) */
+extern void clv_merge_penalizer(double *have, double pen, const char *kindname);
 /* the shared transition body: (state, frequency, recency, t [, penalizer]) */
 extern Datum clv_cells_trans(FunctionCallInfo fcinfo, const MqKind *kind, bool has_penalizer);
 /* sorted copies of a state's cells, palloc'd in CurrentMemoryContext */
@@ -94,6 +96,8 @@ extern MqModel *clv_cells_fitted(const MqKind *kind, const ClvCells *c, const do
 								 double ll, int iterations, bool converged);
 /* a fitted model argument: ERROR for a state that was never fitted */
 extern const MqModel *clv_fitted_arg(FunctionCallInfo fcinfo, int argno, const MqKind *kind);
+/* params() of a fitted transaction model (argument 0) as its row */
+extern Datum clv_params_row(FunctionCallInfo fcinfo, const MqKind *kind);
 
 /*
  * Validate one customer summary (x, t_x, T), or only a frequency: ERROR

@@ -541,22 +541,7 @@ PG_FUNCTION_INFO_V1(mq_bgnbd_params);
 Datum
 mq_bgnbd_params(PG_FUNCTION_ARGS)
 {
-	const MqModel *m = clv_fitted_arg(fcinfo, 0, &clv_bgnbd_kind);
-	TupleDesc	tupdesc;
-	Datum		v[9];
-	bool		nulls[9] = {0};
-	int			i;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	for (i = 0; i < 4; i++)
-		v[i] = Float8GetDatum(mq_get_float8(m, CS_P1 + i));
-	v[4] = Float8GetDatum(mq_get_float8(m, CS_LL));
-	v[5] = Int64GetDatum(mq_get_int64(m, CS_N));
-	v[6] = Float8GetDatum(mq_get_float8(m, CS_PENALIZER));
-	v[7] = Int32GetDatum((int32) Min(mq_get_int64(m, CS_ITER), PG_INT32_MAX));
-	v[8] = BoolGetDatum(mq_get_int64(m, CS_CONVERGED) != 0);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls)));
+	return clv_params_row(fcinfo, &clv_bgnbd_kind);
 }
 
 PG_FUNCTION_INFO_V1(mq_bgnbd_expected);

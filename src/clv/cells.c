@@ -26,6 +26,8 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "funcapi.h"
 #include "utils/float.h"
 
 #include "mq_check.h"
@@ -98,19 +100,22 @@ cells_add(ClvCells *c, double x, double tx, double T, double count)
 	MQ_ACCUM_VALS(&c->cells, e)[0] += count;
 }
 
-/* Combine a penalizer into a state's: the first one seen wins, others must equal it. */
-static void
-cells_penalizer(ClvCells *c, double pen, const char *kindname)
+/*
+ * Combine a penalizer pen (negative: none given) into a state's *have (negative
+ * until one is seen): the first one seen wins, others must equal it.
+ */
+void
+clv_merge_penalizer(double *have, double pen, const char *kindname)
 {
 	if (pen < 0)
 		return;
-	if (c->penalizer < 0)
-		c->penalizer = pen;
-	else if (c->penalizer != pen)
+	if (*have < 0)
+		*have = pen;
+	else if (*have != pen)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"penalizer\" must be the same for every row of a %s fit", kindname),
-				 errdetail("Found %.15g and %.15g.", c->penalizer, pen)));
+				 errdetail("Found %.15g and %.15g.", *have, pen)));
 }
 
 /* Empty state. */
@@ -142,7 +147,7 @@ clv_cells_merge(MqState *s, const MqModel *m)
 				 errhint("Fit the model again from the customer summaries.")));
 	c->n += mq_get_int64(m, CS_N);
 	c->skipped += mq_get_int64(m, CS_SKIPPED);
-	cells_penalizer(c, mq_get_float8(m, CS_PENALIZER), s->kind->name);
+	clv_merge_penalizer(&c->penalizer, mq_get_float8(m, CS_PENALIZER), s->kind->name);
 	x = mq_get_float8s(m, CS_X, &k);
 	tx = mq_get_float8s(m, CS_TX, &k);
 	T = mq_get_float8s(m, CS_T, &k);
@@ -348,7 +353,7 @@ clv_cells_trans(FunctionCallInfo fcinfo, const MqKind *kind, bool has_penalizer)
 		pen = PG_GETARG_FLOAT8(4);
 		mq_check_range(pen, "penalizer", 0, true, get_float8_infinity(), false);
 	}
-	cells_penalizer(c, pen, kind->name);
+	clv_merge_penalizer(&c->penalizer, pen, kind->name);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
 		c->skipped++;
@@ -378,6 +383,31 @@ clv_fitted_arg(FunctionCallInfo fcinfo, int argno, const MqKind *kind)
 				 errmsg("this marketiq %s value is an aggregate state, not a fitted model", kind->name),
 				 errhint("Models come from the %s_fit aggregate.", kind->name)));
 	return m;
+}
+
+/*
+ * params() of a fitted transaction model (BG/NBD, Pareto/NBD): the row (four
+ * parameters, log_likelihood, customers, penalizer, iterations, converged).
+ */
+Datum
+clv_params_row(FunctionCallInfo fcinfo, const MqKind *kind)
+{
+	const MqModel *m = clv_fitted_arg(fcinfo, 0, kind);
+	TupleDesc	tupdesc;
+	Datum		v[9];
+	bool		nulls[9] = {0};
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	for (i = 0; i < 4; i++)
+		v[i] = Float8GetDatum(mq_get_float8(m, CS_P1 + i));
+	v[4] = Float8GetDatum(mq_get_float8(m, CS_LL));
+	v[5] = Int64GetDatum(mq_get_int64(m, CS_N));
+	v[6] = Float8GetDatum(mq_get_float8(m, CS_PENALIZER));
+	v[7] = Int32GetDatum((int32) Min(mq_get_int64(m, CS_ITER), PG_INT32_MAX));
+	v[8] = BoolGetDatum(mq_get_int64(m, CS_CONVERGED) != 0);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), v, nulls)));
 }
 
 /* The four parameters of a fitted transaction model. */

@@ -143,21 +143,6 @@ gg_add(GgState *g, double x, double z, double count)
 	MQ_ACCUM_VALS(&g->cells, e)[0] += count;
 }
 
-/* Combine a penalizer into the state's. */
-static void
-gg_penalizer(GgState *g, double pen)
-{
-	if (pen < 0)
-		return;
-	if (g->penalizer < 0)
-		g->penalizer = pen;
-	else if (g->penalizer != pen)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"penalizer\" must be the same for every row of a gammagamma fit"),
-				 errdetail("Found %.15g and %.15g.", g->penalizer, pen)));
-}
-
 /* Empty state. */
 static void
 gg_init(MqState *s)
@@ -187,7 +172,7 @@ gg_merge(MqState *s, const MqModel *m)
 	g->n += mq_get_int64(m, GG_N);
 	g->skipped += mq_get_int64(m, GG_SKIPPED);
 	g->no_repeat += mq_get_int64(m, GG_NOREPEAT);
-	gg_penalizer(g, mq_get_float8(m, GG_PENALIZER));
+	clv_merge_penalizer(&g->penalizer, mq_get_float8(m, GG_PENALIZER), s->kind->name);
 	x = mq_get_float8s(m, GG_X, &k);
 	z = mq_get_float8s(m, GG_Z, &k);
 	cnt = mq_get_int64s(m, GG_COUNT, &k);
@@ -506,7 +491,7 @@ gg_trans(FunctionCallInfo fcinfo, bool has_penalizer)
 		pen = PG_GETARG_FLOAT8(3);
 		mq_check_range(pen, "penalizer", 0, true, get_float8_infinity(), false);
 	}
-	gg_penalizer(g, pen);
+	clv_merge_penalizer(&g->penalizer, pen, clv_gg_kind.name);
 	if (PG_ARGISNULL(1))
 	{
 		g->skipped++;
