@@ -72,6 +72,14 @@ extern struct BackgroundWorkerHandle *mq_start_bgworker(const char *function, co
  */
 extern void mq_wait_bgworker(struct BackgroundWorkerHandle *handle, const char *what);
 
+/*
+ * In a job worker started that way: handle SIGTERM, attach the request's
+ * dynamic shared memory (its handle is the main argument); ERROR naming
+ * `what` if the caller has gone.
+ */
+struct dsm_segment;
+extern struct dsm_segment *mq_bgworker_attach(Datum arg, const char *what);
+
 /* Background worker entry points (looked up by name). */
 extern PGDLLEXPORT void mq_launcher_main(Datum arg);
 extern PGDLLEXPORT void mq_dbworker_main(Datum arg);

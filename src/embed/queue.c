@@ -1709,17 +1709,9 @@ apply_settings(MqEmbedSettings *s)
 void
 mq_embed_job_main(Datum arg)
 {
-	dsm_segment *seg;
-	MqEmbedJobShared *job;
+	dsm_segment *seg = mq_bgworker_attach(arg, "marketiq embed");
+	MqEmbedJobShared *job = dsm_segment_address(seg);
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	seg = dsm_attach(DatumGetUInt32(arg));
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("marketiq embed: the request is gone (its caller was cancelled)")));
-	job = dsm_segment_address(seg);
 	BackgroundWorkerInitializeConnectionByOid(job->dboid, job->owner, 0);
 	CurrentMemoryContext = AllocSetContextCreate(TopMemoryContext, "marketiq embed job", ALLOCSET_DEFAULT_SIZES);
 	apply_settings(&job->settings);

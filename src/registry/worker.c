@@ -495,22 +495,32 @@ run_job(MqJobShared *job)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-/* Entry point of a job worker. */
-void
-mq_job_main(Datum arg)
+/*
+ * Start of a job worker: take SIGTERM as a cancel and attach the request's
+ * shared memory (segment handle in arg); ERROR if the caller has gone.
+ */
+dsm_segment *
+mq_bgworker_attach(Datum arg, const char *what)
 {
 	dsm_segment *seg;
-	MqJobShared *job;
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-
 	seg = dsm_attach(DatumGetUInt32(arg));
 	if (seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("marketiq job: the request is gone (its caller was cancelled)")));
-	job = dsm_segment_address(seg);
+				 errmsg("%s: the request is gone (its caller was cancelled)", what)));
+	return seg;
+}
+
+/* Entry point of a job worker. */
+void
+mq_job_main(Datum arg)
+{
+	dsm_segment *seg = mq_bgworker_attach(arg, "marketiq job");
+	MqJobShared *job = dsm_segment_address(seg);
+
 	BackgroundWorkerInitializeConnectionByOid(job->dboid, job->owner, 0);
 	CurrentMemoryContext = AllocSetContextCreate(TopMemoryContext, "marketiq job", ALLOCSET_DEFAULT_SIZES);
 	run_job(job);
