@@ -27,6 +27,8 @@
  * to its elements (inside the array: do not modify) and sets *n.
  */
 extern const double *mq_check_float8_array(ArrayType *a, const char *what, int flags, int *n);
+/* The same for a real[] argument. */
+extern const float4 *mq_check_float4_array(ArrayType *a, const char *what, int flags, int *n);
 
 /*
  * Validate a text[] argument (1-D, no NULL elements, non-empty unless

@@ -47,6 +47,17 @@ check_array_shape(ArrayType *a, const char *what, int flags)
 	return n;
 }
 
+/* ERROR for element i (0-based) of array `what`, which is NaN or infinite. */
+static void
+nonfinite_error(const char *what, int i, double x)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("array \"%s\" must not contain NaN or infinite values", what),
+			 errdetail("Element %d is %s.", i + 1,
+					   isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity"))));
+}
+
 /* Validate a float8[] argument; returns its elements. */
 const double *
 mq_check_float8_array(ArrayType *a, const char *what, int flags, int *n)
@@ -62,11 +73,27 @@ mq_check_float8_array(ArrayType *a, const char *what, int flags, int *n)
 	{
 		for (i = 0; i < *n; i++)
 			if (!isfinite(v[i]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("array \"%s\" must not contain NaN or infinite values", what),
-						 errdetail("Element %d is %s.", i + 1,
-								   isnan(v[i]) ? "NaN" : (v[i] > 0 ? "Infinity" : "-Infinity"))));
+				nonfinite_error(what, i, v[i]);
+	}
+	return v;
+}
+
+/* Validate a real[] argument; returns its elements. */
+const float4 *
+mq_check_float4_array(ArrayType *a, const char *what, int flags, int *n)
+{
+	const float4 *v;
+	int			i;
+
+	if (ARR_ELEMTYPE(a) != FLOAT4OID)
+		elog(ERROR, "array \"%s\" is not real[]", what);
+	*n = check_array_shape(a, what, flags);
+	v = (const float4 *) ARR_DATA_PTR(a);
+	if (!(flags & MQ_ALLOW_NONFINITE))
+	{
+		for (i = 0; i < *n; i++)
+			if (!isfinite(v[i]))
+				nonfinite_error(what, i, v[i]);
 	}
 	return v;
 }

@@ -251,38 +251,6 @@ mq_embedding_features(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ cosine */
 
-/* Check a real[] vector argument; returns its elements. */
-static const float4 *
-check_float4_vector(ArrayType *a, const char *what, int *n)
-{
-	const float4 *v;
-	int			i;
-
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("array \"%s\" must be one-dimensional", what),
-				 errdetail("It has %d dimensions.", ARR_NDIM(a))));
-	*n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	if (*n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("array \"%s\" must not be empty", what)));
-	if (ARR_HASNULL(a) && array_contains_nulls(a))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("array \"%s\" must not contain NULL elements", what)));
-	v = (const float4 *) ARR_DATA_PTR(a);
-	for (i = 0; i < *n; i++)
-		if (!isfinite(v[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("array \"%s\" must not contain NaN or infinite values", what),
-					 errdetail("Element %d is %s.", i + 1,
-							   isnan(v[i]) ? "NaN" : (v[i] > 0 ? "Infinity" : "-Infinity"))));
-	return v;
-}
-
 /* Error unless two vectors have the same dimension. */
 static void
 check_same_dims(int na, int nb)
@@ -321,8 +289,8 @@ mq_cosine_similarity_float4(PG_FUNCTION_ARGS)
 	int			na,
 				nb,
 				i;
-	const float4 *a = check_float4_vector(PG_GETARG_ARRAYTYPE_P(0), "a", &na);
-	const float4 *b = check_float4_vector(PG_GETARG_ARRAYTYPE_P(1), "b", &nb);
+	const float4 *a = mq_check_float4_array(PG_GETARG_ARRAYTYPE_P(0), "a", 0, &na);
+	const float4 *b = mq_check_float4_array(PG_GETARG_ARRAYTYPE_P(1), "b", 0, &nb);
 	double		dot = 0,
 				sa = 0,
 				sb = 0;
