@@ -89,7 +89,10 @@ JOIN (SELECT *, row_number() OVER (ORDER BY group_key, ts, value) AS rn
 WHERE t.expected IS NOT NULL;
 SELECT ts, value, expected FROM marketiq.detect_anomalies('series', 'day', 'value', 'series')
 WHERE group_key = 'counts' AND ts::date = '2025-01-31';
--- any group type: groups are told apart by value and named by their text form
+-- any group type: groups are told apart by value and named by their text form.  By hand: i % 3
+-- splits i = 1..300 into three groups of 100 rows (two of 150 for i % 2), every row has a value,
+-- so 300 rows each; the uuid groups are md5('0'), md5('1'), md5('2') = cfcd2084..., c4ca4238...,
+-- c81e728d... (`printf 0 | md5sum` and so on)
 CREATE TABLE grouped AS
 SELECT (i % 3)::numeric(5, 2) AS num, md5((i % 3)::text)::uuid AS id, ('g' || i % 3)::name AS nm,
        jsonb_build_object('k', i % 3) AS doc, ('x' || i % 3)::char(4) AS code, i % 2 = 0 AS flag,
